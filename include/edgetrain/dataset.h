@@ -1,0 +1,39 @@
+// Datasets as the trainer sees them: a number of samples, each read into one-sample
+// views shaped like the model's inputs and labels.
+#pragma once
+
+#include <cstddef>
+#include <span>
+#include <vector>
+
+#include "edgetrain/tensor.h"
+
+namespace edgetrain {
+
+class Dataset {
+ public:
+  virtual ~Dataset() = default;
+  virtual size_t size() const = 0;
+  // Writes sample `index` into `inputs` (one view per model input) and `labels` (one
+  // per loss layer); each view has batch 1.
+  virtual void read(size_t index, std::span<Tensor> inputs, std::span<Tensor> labels) = 0;
+};
+
+// Samples held in memory as flat float arrays, for single-input, single-loss models.
+class MemoryDataset : public Dataset {
+ public:
+  // `inputs` holds samples * input_size floats, `labels` samples * label_size floats.
+  MemoryDataset(std::vector<float> inputs, size_t input_size, std::vector<float> labels,
+                size_t label_size);
+  size_t size() const override { return samples_; }
+  void read(size_t index, std::span<Tensor> inputs, std::span<Tensor> labels) override;
+
+ private:
+  std::vector<float> inputs_;
+  std::vector<float> labels_;
+  size_t input_size_;
+  size_t label_size_;
+  size_t samples_;
+};
+
+}  // namespace edgetrain

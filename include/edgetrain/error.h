@@ -1,0 +1,64 @@
+// Errors edgetrain reports to users. Every message names what is wrong (layer, key,
+// shape, file) and what was expected. Bugs inside edgetrain hit ET_ASSERT instead.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+namespace edgetrain {
+
+// Base of all user-facing errors.
+class Error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// A layer, loss or optimizer type name that is not registered.
+class UnknownTypeError : public Error {
+ public:
+  using Error::Error;
+};
+
+// A property key that the object does not know, or a value that does not parse.
+class PropertyError : public Error {
+ public:
+  using Error::Error;
+};
+
+// Shapes that do not fit together, found when the graph is compiled.
+class ShapeError : public Error {
+ public:
+  using Error::Error;
+};
+
+// A graph that cannot be built: a cycle, a missing input layer, a duplicate name.
+class GraphError : public Error {
+ public:
+  using Error::Error;
+};
+
+// The model is used in the wrong order (e.g. train() before compile()).
+class StateError : public Error {
+ public:
+  using Error::Error;
+};
+
+// Training diverged: a NaN or infinite loss.
+class NumericError : public Error {
+ public:
+  using Error::Error;
+};
+
+namespace detail {
+[[noreturn]] void assert_failed(const char* condition, const char* file, int line,
+                                const std::string& message);
+}  // namespace detail
+
+}  // namespace edgetrain
+
+// Always-on internal invariant check. A failure is a bug in edgetrain, not user error.
+#define ET_ASSERT(condition, message)                                               \
+  do {                                                                              \
+    if (!(condition))                                                               \
+      ::edgetrain::detail::assert_failed(#condition, __FILE__, __LINE__, (message)); \
+  } while (false)

@@ -1,0 +1,139 @@
+// The model API, in the shape NNTrainer users know:
+//
+//   edgetrain::Model model({"batch_size=32", "loss=cross_entropy"});
+//   model.addLayer(edgetrain::createLayer("input", {"input_shape=1:28:28"}));
+//   model.addLayer(edgetrain::createLayer("conv2d", {"filters=8", "kernel_size=3,3"}));
+//   ...
+//   model.setOptimizer(edgetrain::createOptimizer("adam", {"learning_rate=0.001"}));
+//   model.compile();      // graph, shapes, memory plan
+//   model.initialize();   // arena and weights
+//   model.train(dataset);
+#pragma once
+
+#include <cstdint>
+#include <iosfwd>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "edgetrain/dataset.h"
+#include "edgetrain/layer.h"
+#include "edgetrain/optimizer.h"
+
+namespace edgetrain {
+
+// A layer plus the properties the graph reads: name, input_layers, trainable, and
+// input_shape on a first layer that is not an input layer.
+class LayerNode {
+ public:
+  explicit LayerNode(std::unique_ptr<Layer> layer);
+  // "key=value" strings; keys are case-insensitive. Throws PropertyError naming the
+  // layer and key.
+  void setProperty(const std::vector<std::string>& properties);
+  const std::string& getName() const { return name_; }
+  std::string getType() const { return layer_->type(); }
+  Layer& layer() { return *layer_; }
+  const std::vector<std::string>& inputLayers() const { return input_layers_; }
+  const std::optional<TensorShape>& inputShape() const { return input_shape_; }
+  bool trainable() const { return trainable_; }
+
+ private:
+  std::string owner() const;
+
+  std::unique_ptr<Layer> layer_;
+  std::string name_;
+  std::vector<std::string> input_layers_;
+  std::optional<TensorShape> input_shape_;
+  bool trainable_ = true;
+};
+
+// Throws UnknownTypeError (listing the known types) or PropertyError.
+std::unique_ptr<LayerNode> createLayer(const std::string& type,
+                                       const std::vector<std::string>& properties = {});
+
+struct EpochResult {
+  size_t epoch = 0;          // 1-based
+  float training_loss = 0;   // mean over the epoch's batches
+  float seconds = 0;
+};
+
+struct EvaluationResult {
+  float loss = 0;      // mean over samples
+  float accuracy = 0;  // fraction of samples whose arg-max output matches the label's
+  size_t samples = 0;
+};
+
+// Planned memory, from the compiled graph.
+struct MemoryReport {
+  size_t planned_bytes = 0;      // the arena
+  size_t lower_bound_bytes = 0;  // most bytes alive at one step
+  size_t naive_bytes = 0;        // every tensor on its own
+};
+
+class Model {
+ public:
+  Model();
+  explicit Model(const std::vector<std::string>& properties);
+  ~Model();
+  Model(const Model&) = delete;
+  Model& operator=(const Model&) = delete;
+
+  // batch_size, epochs, loss (mse, cross_entropy, bce_with_logits: appended after the
+  // last layer), seed.
+  void setProperty(const std::vector<std::string>& properties);
+  void addLayer(std::unique_ptr<LayerNode> layer);
+  void setOptimizer(std::unique_ptr<Optimizer> optimizer);
+  void setLearningRateScheduler(std::unique_ptr<LearningRateScheduler> scheduler);
+
+  // Builds the graph: order, shapes, tensor lifetimes and the memory plan.
+  void compile();
+  // Allocates the arena and initializes weights from the seed.
+  void initialize();
+
+  // Trains for `epochs` epochs, reshuffling every epoch; a partial last batch is kept.
+  // Throws NumericError when the loss becomes NaN or infinite.
+  std::vector<EpochResult> train(Dataset& data);
+  EvaluationResult evaluate(Dataset& data);
+  // Runs inference on `count` samples laid out back to back in `input` (single-input
+  // models); returns the first output, count * output-size floats.
+  std::vector<float> predict(std::span<const float> input, size_t count = 1);
+
+  // The layer table: name, type, output shape, inputs, parameters, planned memory.
+  void summary(std::ostream& out) const;
+  MemoryReport memory() const;
+
+  // Lower-level access for custom loops and tests. Views stay valid until the next
+  // compile(); they have the compiled batch size.
+  size_t batchSize() const { return batch_size_; }
+  std::vector<Tensor> inputs();
+  std::vector<Tensor> labels();
+  std::vector<Tensor> outputs();
+  // One training step on what inputs() and labels() hold, for the first `batch`
+  // samples (0: the whole batch). Returns the loss.
+  float trainStep(size_t batch = 0);
+  // Forward only (evaluation mode unless `training`).
+  void forward(size_t batch = 0, bool training = false);
+  // Weight `name` ("weight", "bias", ...) of layer `layer`.
+  Tensor weight(const std::string& layer, const std::string& name);
+  // "layer:name" of every weight, in graph order.
+  std::vector<std::string> weightNames() const;
+  size_t iteration() const;
+
+ private:
+  struct Compiled;
+  void require_initialized(const char* what) const;
+
+  std::vector<std::unique_ptr<LayerNode>> layers_;
+  std::unique_ptr<Optimizer> optimizer_;
+  std::unique_ptr<LearningRateScheduler> scheduler_;
+  size_t batch_size_ = 1;
+  size_t epochs_ = 1;
+  std::string loss_;
+  uint64_t seed_ = 0;
+  std::unique_ptr<LayerNode> loss_layer_;
+  std::unique_ptr<Compiled> compiled_;
+};
+
+}  // namespace edgetrain

@@ -1,0 +1,63 @@
+// Optimizers and learning-rate schedulers.
+//
+// An optimizer declares the state it keeps per weight (so the planner places it in the
+// arena) and updates one weight at a time from its gradient, in place.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "edgetrain/tensor.h"
+
+namespace edgetrain {
+
+// A learning-rate schedule: a pure function of the iteration (0-based) and the
+// optimizer's learning_rate, with no hidden state.
+class LearningRateScheduler {
+ public:
+  virtual ~LearningRateScheduler() = default;
+  virtual std::string type() const = 0;
+  virtual bool set_property(const std::string& key, const std::string& value,
+                            const std::string& owner) = 0;
+  virtual std::string property_keys() const = 0;
+  virtual float learning_rate(size_t iteration, float base_learning_rate) const = 0;
+};
+
+// What one update step knows besides the tensors.
+struct OptimizerStep {
+  float learning_rate = 0.0f;
+  size_t iteration = 1;  // 1-based count of updates, for bias correction
+};
+
+class Optimizer {
+ public:
+  virtual ~Optimizer() = default;
+  virtual std::string type() const = 0;
+  // Returns false if `key` is not this optimizer's; throws PropertyError on a bad value.
+  virtual bool set_property(const std::string& key, const std::string& value,
+                            const std::string& owner) = 0;
+  virtual std::string property_keys() const = 0;
+  // Names of the state tensors kept per weight, each shaped like the weight.
+  virtual std::vector<std::string> state_names() const = 0;
+  // weight -= update(grad, state); state tensors are zero before the first step.
+  virtual void apply(Tensor& weight, const Tensor& grad, std::span<Tensor> state,
+                     const OptimizerStep& step) const = 0;
+  // The rate given by learning_rate=, which a "constant" scheduler uses by default.
+  float base_learning_rate() const { return learning_rate_; }
+
+ protected:
+  float learning_rate_ = 1e-3f;
+};
+
+// Creates "sgd" or "adam" with "key=value" properties. Throws UnknownTypeError or
+// PropertyError.
+std::unique_ptr<Optimizer> createOptimizer(const std::string& type,
+                                           const std::vector<std::string>& properties = {});
+// Creates "constant" with "key=value" properties.
+std::unique_ptr<LearningRateScheduler> createLearningRateScheduler(
+    const std::string& type, const std::vector<std::string>& properties = {});
+
+}  // namespace edgetrain

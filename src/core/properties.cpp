@@ -1,0 +1,116 @@
+#include "edgetrain/properties.h"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
+
+#include "edgetrain/error.h"
+
+namespace edgetrain {
+namespace {
+
+[[noreturn]] void throw_bad_value(const std::string& owner, const std::string& key,
+                                  const std::string& value, const std::string& expected) {
+  throw PropertyError(owner + ": property '" + key + "' has bad value '" + value +
+                      "': expected " + expected);
+}
+
+}  // namespace
+
+std::string trim(const std::string& text) {
+  size_t first = text.find_first_not_of(" \t\r\n");
+  if (first == std::string::npos) return "";
+  size_t last = text.find_last_not_of(" \t\r\n");
+  return text.substr(first, last - first + 1);
+}
+
+std::string to_lower(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return trim(text);
+}
+
+std::vector<std::string> split_list(const std::string& text, char separator) {
+  std::vector<std::string> pieces;
+  if (trim(text).empty()) return pieces;
+  size_t start = 0;
+  while (true) {
+    size_t end = text.find(separator, start);
+    pieces.push_back(trim(text.substr(start, end == std::string::npos ? end : end - start)));
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+  return pieces;
+}
+
+std::pair<std::string, std::string> split_property(const std::string& text,
+                                                   const std::string& owner) {
+  size_t equals = text.find('=');
+  if (equals == std::string::npos || trim(text.substr(0, equals)).empty())
+    throw PropertyError(owner + ": malformed property '" + text + "': expected key=value");
+  return {to_lower(text.substr(0, equals)), trim(text.substr(equals + 1))};
+}
+
+int parse_int(const std::string& value, const std::string& owner, const std::string& key) {
+  int result = 0;
+  auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), result);
+  if (value.empty() || ec != std::errc() || ptr != value.data() + value.size())
+    throw_bad_value(owner, key, value, "an integer");
+  return result;
+}
+
+size_t parse_count(const std::string& value, const std::string& owner, const std::string& key) {
+  int result = parse_int(value, owner, key);
+  if (result < 0) throw_bad_value(owner, key, value, "a non-negative integer");
+  return static_cast<size_t>(result);
+}
+
+size_t parse_positive(const std::string& value, const std::string& owner,
+                      const std::string& key) {
+  int result = parse_int(value, owner, key);
+  if (result < 1) throw_bad_value(owner, key, value, "a positive integer");
+  return static_cast<size_t>(result);
+}
+
+float parse_float(const std::string& value, const std::string& owner, const std::string& key) {
+  char* end = nullptr;
+  float result = std::strtof(value.c_str(), &end);
+  if (value.empty() || end != value.c_str() + value.size() || !std::isfinite(result))
+    throw_bad_value(owner, key, value, "a finite number");
+  return result;
+}
+
+bool parse_bool(const std::string& value, const std::string& owner, const std::string& key) {
+  std::string lower = to_lower(value);
+  if (lower == "true" || lower == "1" || lower == "yes" || lower == "on") return true;
+  if (lower == "false" || lower == "0" || lower == "no" || lower == "off") return false;
+  throw_bad_value(owner, key, value, "true or false");
+}
+
+std::array<size_t, 2> parse_pair(const std::string& value, const std::string& owner,
+                                 const std::string& key) {
+  std::vector<std::string> pieces = split_list(value);
+  if (pieces.empty() || pieces.size() > 2)
+    throw_bad_value(owner, key, value, "one or two non-negative integers like 3 or 3,3");
+  size_t first = parse_count(pieces[0], owner, key);
+  size_t second = pieces.size() == 2 ? parse_count(pieces[1], owner, key) : first;
+  return {first, second};
+}
+
+std::string parse_choice(const std::string& value, const std::vector<std::string>& choices,
+                         const std::string& owner, const std::string& key) {
+  std::string lower = to_lower(value);
+  if (std::find(choices.begin(), choices.end(), lower) != choices.end()) return lower;
+  std::string list;
+  for (const std::string& choice : choices) list += (list.empty() ? "" : ", ") + choice;
+  throw_bad_value(owner, key, value, "one of: " + list);
+}
+
+void throw_unknown_property(const std::string& owner, const std::string& key,
+                            const std::string& known_keys) {
+  throw PropertyError(owner + ": unknown property '" + key + "' (known: " + known_keys + ")");
+}
+
+}  // namespace edgetrain

@@ -1,0 +1,137 @@
+#include "graph/executor.h"
+
+#include <cstdlib>
+#include <cstring>
+
+#include "edgetrain/error.h"
+
+namespace edgetrain {
+
+void Executor::FreeDeleter::operator()(float* p) const { std::free(p); }
+
+Executor::Executor(CompiledGraph& graph, const Optimizer* optimizer,
+                   const LearningRateScheduler* scheduler, uint64_t seed)
+    : graph_(graph),
+      optimizer_(optimizer),
+      scheduler_(scheduler),
+      batch_(graph.batch),
+      rng_(seed ^ 0x9e3779b97f4a7c15ULL) {
+  const size_t bytes = align_up(std::max<size_t>(graph.plan.arena_bytes, kArenaAlignment));
+  arena_.reset(static_cast<float*>(std::aligned_alloc(kArenaAlignment, bytes)));
+  if (!arena_) throw Error("cannot allocate the " + std::to_string(bytes) + "-byte training arena");
+  std::memset(arena_.get(), 0, bytes);
+  contexts_.resize(graph.nodes.size());
+  optimizer_state_.resize(graph.nodes.size());
+  bind();
+  initialize_weights(seed);
+}
+
+Tensor Executor::view(const TensorRef& ref) const {
+  if (!ref.valid()) return Tensor();
+  const GraphTensor& tensor = graph_.tensors[ref.id];
+  float* data = arena_.get() + tensor.offset / sizeof(float);
+  return Tensor(data, tensor.batch_scaled ? ref.shape.with_batch(batch_) : ref.shape);
+}
+
+Tensor Executor::tensor(int id) const {
+  ET_ASSERT(id >= 0 && static_cast<size_t>(id) < graph_.tensors.size(), "bad tensor id");
+  return view({id, graph_.tensors[id].shape});
+}
+
+void Executor::bind() {
+  for (size_t n = 0; n < graph_.nodes.size(); ++n) {
+    const GraphNode& node = graph_.nodes[n];
+    RunContext& context = contexts_[n];
+    auto views = [&](const std::vector<TensorRef>& refs, std::vector<Tensor>& out) {
+      out.resize(refs.size());
+      for (size_t i = 0; i < refs.size(); ++i) out[i] = view(refs[i]);
+    };
+    views(node.inputs, context.inputs_);
+    views(node.outputs, context.outputs_);
+    views(node.output_grads, context.output_grads_);
+    views(node.input_grads, context.input_grads_);
+    views(node.tensors, context.tensors_);
+    context.weights_.resize(node.weights.size());
+    context.weight_grads_.resize(node.weights.size());
+    optimizer_state_[n].resize(node.weights.size());
+    for (size_t w = 0; w < node.weights.size(); ++w) {
+      context.weights_[w] = tensor(node.weights[w]);
+      context.weight_grads_[w] = node.weight_grads[w] >= 0 ? tensor(node.weight_grads[w]) : Tensor();
+      auto& state = optimizer_state_[n][w];
+      state.resize(node.optimizer_state[w].size());
+      for (size_t s = 0; s < state.size(); ++s) state[s] = tensor(node.optimizer_state[w][s]);
+    }
+    context.label_ = view(node.label);
+    context.batch_ = batch_;
+    context.rng_ = &rng_;
+  }
+}
+
+void Executor::initialize_weights(uint64_t seed) {
+  Rng init_rng(seed);
+  for (size_t n = 0; n < graph_.nodes.size(); ++n) {
+    const GraphNode& node = graph_.nodes[n];
+    for (size_t w = 0; w < node.weights.size(); ++w) {
+      const WeightSpec& spec = node.weight_specs[w];
+      initialize(contexts_[n].weights_[w], spec.initializer, spec.fan_in, spec.fan_out, init_rng);
+    }
+  }
+}
+
+void Executor::set_batch(size_t batch) {
+  if (batch == 0 || batch > graph_.batch)
+    throw StateError("batch of " + std::to_string(batch) + " samples; the model is compiled for at most " +
+                     std::to_string(graph_.batch));
+  if (batch == batch_) return;
+  batch_ = batch;
+  bind();
+}
+
+void Executor::forward(bool training) {
+  for (size_t s = 0; s < graph_.forward_steps; ++s) {
+    const Step& step = graph_.steps[s];
+    RunContext& context = contexts_[step.node];
+    context.training_ = training;
+    graph_.nodes[step.node].layer->forward(context);
+  }
+}
+
+float Executor::learning_rate() const {
+  ET_ASSERT(optimizer_ != nullptr, "learning_rate() without an optimizer");
+  const float base = optimizer_->base_learning_rate();
+  return scheduler_ ? scheduler_->learning_rate(iteration_, base) : base;
+}
+
+void Executor::backward() {
+  if (!optimizer_) throw StateError("training needs an optimizer: call setOptimizer before compile");
+  OptimizerStep update{learning_rate(), iteration_ + 1};
+  for (size_t s = graph_.forward_steps; s < graph_.steps.size(); ++s) {
+    const Step& step = graph_.steps[s];
+    const GraphNode& node = graph_.nodes[step.node];
+    RunContext& context = contexts_[step.node];
+    switch (step.phase) {
+      case Phase::forward: ET_ASSERT(false, "forward step in the backward pass"); break;
+      case Phase::calc_gradient: node.layer->calc_gradient(context); break;
+      case Phase::calc_derivative: node.layer->calc_derivative(context); break;
+      case Phase::apply_gradient:
+        for (size_t w = 0; w < node.weights.size(); ++w)
+          if (node.weight_grads[w] >= 0)
+            optimizer_->apply(context.weights_[w], context.weight_grads_[w], optimizer_state_[step.node][w],
+                              update);
+        break;
+    }
+  }
+  ++iteration_;
+}
+
+void Executor::set_external_gradients_zero() {
+  for (int id : graph_.external_gradients) tensor(id).fill(0.0f);
+}
+
+float Executor::loss() const {
+  float total = 0.0f;
+  for (int id : graph_.loss_tensors) total += tensor(id)[0];
+  return total;
+}
+
+}  // namespace edgetrain

@@ -1,0 +1,64 @@
+// Runs a CompiledGraph: owns the arena, binds every layer's RunContext to it once, and
+// executes the forward steps (inference) or all steps (one training iteration).
+// Nothing is allocated after construction.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "edgetrain/layer.h"
+#include "edgetrain/optimizer.h"
+#include "graph/graph.h"
+
+namespace edgetrain {
+
+class Executor {
+ public:
+  // `graph`, `optimizer` and `scheduler` must outlive the executor; the last two may
+  // be null for inference only. Weights are initialized from `seed`.
+  Executor(CompiledGraph& graph, const Optimizer* optimizer,
+           const LearningRateScheduler* scheduler, uint64_t seed);
+
+  // Batch size of the next steps, at most the compiled one.
+  void set_batch(size_t batch);
+  size_t batch() const { return batch_; }
+
+  void forward(bool training);
+  // Backward and optimizer update for the last forward(true). External gradients
+  // (of outputs no loss consumes) must be set; set_external_gradients_zero() zeroes them.
+  void backward();
+  void set_external_gradients_zero();
+
+  // A view of tensor `id`; batch-scaled tensors have the current batch.
+  Tensor tensor(int id) const;
+  // Sum of the loss layers' outputs after forward.
+  float loss() const;
+
+  size_t iteration() const { return iteration_; }  // optimizer updates done
+  void set_iteration(size_t iteration) { iteration_ = iteration; }
+  float learning_rate() const;
+  Rng& rng() { return rng_; }
+  size_t arena_bytes() const { return graph_.plan.arena_bytes; }
+
+ private:
+  struct FreeDeleter {
+    void operator()(float* p) const;
+  };
+
+  void bind();
+  Tensor view(const TensorRef& ref) const;
+  void initialize_weights(uint64_t seed);
+
+  CompiledGraph& graph_;
+  const Optimizer* optimizer_;
+  const LearningRateScheduler* scheduler_;
+  std::unique_ptr<float[], FreeDeleter> arena_;
+  std::vector<RunContext> contexts_;
+  std::vector<std::vector<std::vector<Tensor>>> optimizer_state_;  // [node][weight][state]
+  size_t batch_;
+  size_t iteration_ = 0;
+  Rng rng_;
+};
+
+}  // namespace edgetrain

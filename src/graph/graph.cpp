@@ -1,0 +1,483 @@
+#include "graph/graph.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "edgetrain/error.h"
+#include "edgetrain/properties.h"
+#include "layers/input.h"
+#include "layers/multiout.h"
+
+namespace edgetrain {
+
+const char* tensor_kind_name(TensorKind kind) {
+  switch (kind) {
+    case TensorKind::input: return "input";
+    case TensorKind::label: return "label";
+    case TensorKind::activation: return "activation";
+    case TensorKind::gradient: return "gradient";
+    case TensorKind::weight: return "weight";
+    case TensorKind::weight_gradient: return "weight_gradient";
+    case TensorKind::optimizer_state: return "optimizer_state";
+    case TensorKind::layer_tensor: return "layer_tensor";
+  }
+  return "unknown";
+}
+
+int CompiledGraph::find_node(const std::string& name) const {
+  for (size_t i = 0; i < nodes.size(); ++i)
+    if (nodes[i].name == name) return static_cast<int>(i);
+  return -1;
+}
+
+namespace {
+
+// A connection "name" or "name(k)".
+struct InputReference {
+  std::string layer;
+  size_t output = 0;
+};
+
+InputReference parse_input_reference(const std::string& text, const std::string& owner) {
+  InputReference reference{text, 0};
+  size_t open = text.find('(');
+  if (open == std::string::npos) return reference;
+  if (text.back() != ')' || open == 0)
+    throw PropertyError(owner + ": bad input_layers entry '" + text + "': expected NAME or NAME(INDEX)");
+  reference.layer = trim(text.substr(0, open));
+  reference.output = parse_count(text.substr(open + 1, text.size() - open - 2), owner, "input_layers");
+  return reference;
+}
+
+// The working form of a node while the graph is built.
+struct BuildNode {
+  std::string name;
+  Layer* layer = nullptr;
+  bool trainable = true;
+  std::vector<InputReference> inputs;
+  bool is_input = false;
+};
+
+std::string owner_of(const BuildNode& node) {
+  return "layer '" + node.name + "' (" + node.layer->type() + ")";
+}
+
+// Names layers, inserts input layers for input_shape, resolves the implicit "previous
+// layer" connection.
+std::vector<BuildNode> describe(const std::vector<NodeDescription>& description,
+                                CompiledGraph& graph) {
+  std::vector<BuildNode> nodes;
+  std::map<std::string, size_t> type_counts;
+  std::set<std::string> names;
+  for (const NodeDescription& desc : description) {
+    if (!desc.name.empty() && !names.insert(desc.name).second)
+      throw GraphError("two layers are named '" + desc.name + "'");
+  }
+  for (const NodeDescription& desc : description) {
+    ET_ASSERT(desc.layer != nullptr, "node without a layer");
+    BuildNode node;
+    node.layer = desc.layer;
+    node.trainable = desc.trainable;
+    node.is_input = desc.layer->type() == "input";
+    node.name = desc.name;
+    if (node.name.empty()) {
+      // Generated names skip names the user took.
+      do {
+        node.name = desc.layer->type() + std::to_string(type_counts[desc.layer->type()]++);
+      } while (!names.insert(node.name).second);
+    }
+    for (const std::string& entry : desc.input_layers)
+      node.inputs.push_back(parse_input_reference(entry, owner_of(node)));
+
+    if (desc.input_shape && !node.is_input) {
+      if (!node.inputs.empty())
+        throw GraphError(owner_of(node) + " has both input_shape and input_layers; give one");
+      auto input = std::make_unique<InputLayer>(*desc.input_shape);
+      BuildNode input_node;
+      input_node.name = node.name + "_input";
+      if (!names.insert(input_node.name).second)
+        throw GraphError("two layers are named '" + input_node.name + "'");
+      input_node.layer = input.get();
+      input_node.is_input = true;
+      graph.inserted_layers.push_back(std::move(input));
+      node.inputs.push_back({input_node.name, 0});
+      nodes.push_back(std::move(input_node));
+    } else if (node.is_input && !node.inputs.empty()) {
+      throw GraphError(owner_of(node) + " is an input layer and cannot have input_layers");
+    } else if (!node.is_input && node.inputs.empty()) {
+      if (nodes.empty())
+        throw GraphError(owner_of(node) +
+                         " is the first layer but has no input: set input_shape, or add an input layer");
+      node.inputs.push_back({nodes.back().name, 0});
+    }
+    nodes.push_back(std::move(node));
+  }
+  return nodes;
+}
+
+// Kahn's algorithm, ties broken by the order layers were added.
+std::vector<size_t> topological_order(const std::vector<BuildNode>& nodes,
+                                      const std::map<std::string, size_t>& index) {
+  std::vector<size_t> missing(nodes.size(), 0);
+  std::vector<std::vector<size_t>> consumers(nodes.size());
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    for (const InputReference& input : nodes[i].inputs) {
+      size_t producer = index.at(input.layer);
+      consumers[producer].push_back(i);
+      ++missing[i];
+    }
+  }
+  std::set<size_t> ready;
+  for (size_t i = 0; i < nodes.size(); ++i)
+    if (missing[i] == 0) ready.insert(i);
+  std::vector<size_t> order;
+  while (!ready.empty()) {
+    size_t next = *ready.begin();
+    ready.erase(ready.begin());
+    order.push_back(next);
+    for (size_t consumer : consumers[next])
+      if (--missing[consumer] == 0) ready.insert(consumer);
+  }
+  if (order.size() != nodes.size()) {
+    std::string cycle;
+    for (size_t i = 0; i < nodes.size(); ++i)
+      if (missing[i] > 0) cycle += (cycle.empty() ? "'" : ", '") + nodes[i].name + "'";
+    throw GraphError("the layers " + cycle + " form a cycle through input_layers");
+  }
+  return order;
+}
+
+class GraphBuilder {
+ public:
+  GraphBuilder(CompiledGraph& graph, const CompileOptions& options)
+      : graph_(graph), options_(options) {}
+
+  void build(std::vector<BuildNode> nodes) {
+    std::map<std::string, size_t> index;
+    for (size_t i = 0; i < nodes.size(); ++i) index[nodes[i].name] = i;
+    for (const BuildNode& node : nodes) {
+      for (const InputReference& input : node.inputs) {
+        if (index.count(input.layer)) continue;
+        std::string known;
+        for (const BuildNode& other : nodes) known += (known.empty() ? "" : ", ") + other.name;
+        throw GraphError(owner_of(node) + ": input_layers names '" + input.layer +
+                         "', which is not a layer of this model (layers: " + known + ")");
+      }
+    }
+    std::vector<size_t> order = topological_order(nodes, index);
+    std::vector<BuildNode> sorted;
+    for (size_t i : order) sorted.push_back(nodes[i]);
+    insert_fan_out(sorted);
+    finalize_nodes(sorted);
+    propagate_requires_grad();
+    create_gradients();
+    emit_steps();
+    plan_memory();
+  }
+
+ private:
+  // Every (producer, output) consumed more than once gets a multiout node right after
+  // the producer, so each gradient has exactly one writer.
+  void insert_fan_out(std::vector<BuildNode>& nodes) {
+    std::map<std::pair<std::string, size_t>, std::vector<std::pair<size_t, size_t>>> uses;
+    for (size_t n = 0; n < nodes.size(); ++n)
+      for (size_t slot = 0; slot < nodes[n].inputs.size(); ++slot)
+        uses[{nodes[n].inputs[slot].layer, nodes[n].inputs[slot].output}].push_back({n, slot});
+    std::vector<BuildNode> result;
+    std::map<std::string, std::vector<std::pair<size_t, std::vector<std::pair<size_t, size_t>>>>>
+        fan_outs;  // producer -> (output, uses)
+    for (auto& [key, consumers] : uses)
+      if (consumers.size() > 1) fan_outs[key.first].push_back({key.second, consumers});
+    for (BuildNode& node : nodes) result.push_back(node);
+    // Rewire and insert; positions shift, so insert after building the rewiring.
+    std::vector<std::pair<std::string, BuildNode>> insertions;  // after producer name
+    for (auto& [producer, outputs] : fan_outs) {
+      for (auto& [output, consumers] : outputs) {
+        auto layer = std::make_unique<MultiOutLayer>(consumers.size());
+        BuildNode fan;
+        fan.name = producer + (output == 0 ? "" : "(" + std::to_string(output) + ")") + "/multiout";
+        fan.layer = layer.get();
+        fan.inputs.push_back({producer, output});
+        graph_.inserted_layers.push_back(std::move(layer));
+        for (size_t j = 0; j < consumers.size(); ++j)
+          result[consumers[j].first].inputs[consumers[j].second] = {fan.name, j};
+        insertions.push_back({producer, fan});
+      }
+    }
+    for (auto& [producer, fan] : insertions) {
+      auto at = std::find_if(result.begin(), result.end(),
+                             [&](const BuildNode& n) { return n.name == producer; });
+      result.insert(at + 1, fan);
+    }
+    nodes = std::move(result);
+  }
+
+  int add_tensor(std::string name, TensorKind kind, TensorShape shape, bool batch_scaled,
+                 size_t node) {
+    GraphTensor tensor;
+    tensor.name = std::move(name);
+    tensor.kind = kind;
+    tensor.shape = shape;
+    tensor.batch_scaled = batch_scaled;
+    tensor.node = node;
+    graph_.tensors.push_back(tensor);
+    return static_cast<int>(graph_.tensors.size() - 1);
+  }
+
+  void finalize_nodes(const std::vector<BuildNode>& nodes) {
+    std::map<std::string, size_t> position;
+    for (size_t n = 0; n < nodes.size(); ++n) {
+      const BuildNode& build = nodes[n];
+      position[build.name] = n;
+      GraphNode node;
+      node.name = build.name;
+      node.type = build.layer->type();
+      node.layer = build.layer;
+      node.trainable = build.trainable;
+      std::vector<TensorShape> input_shapes;
+      for (const InputReference& input : build.inputs) {
+        size_t producer = position.at(input.layer);
+        const GraphNode& from = graph_.nodes[producer];
+        if (input.output >= from.outputs.size())
+          throw GraphError(owner_of(build) + ": input_layers asks for output " +
+                           std::to_string(input.output) + " of layer '" + from.name + "', which has " +
+                           std::to_string(from.outputs.size()) + " output(s)");
+        node.inputs_from.push_back({producer, input.output});
+        node.input_names.push_back(from.name);
+        node.inputs.push_back(from.outputs[input.output]);
+        input_shapes.push_back(from.outputs[input.output].shape);
+      }
+      FinalizeContext context(node.name, node.type, graph_.batch, input_shapes, node.input_names,
+                              node.trainable);
+      finalize_layer(build, context);
+      ET_ASSERT(!context.output_shapes().empty(), owner_of(build) + " declared no outputs");
+
+      const bool is_loss = node.layer->is_loss();
+      const bool view = node.layer->output_is_input_view();
+      for (size_t k = 0; k < context.output_shapes().size(); ++k) {
+        TensorShape shape = context.output_shapes()[k];
+        if (view) {
+          ET_ASSERT(shape.size() == node.inputs[0].shape.size(),
+                    owner_of(build) + " is a view but changes the size");
+          node.outputs.push_back({node.inputs[0].id, shape});
+        } else {
+          TensorKind kind = build.is_input ? TensorKind::input : TensorKind::activation;
+          std::string suffix = context.output_shapes().size() > 1 ? "(" + std::to_string(k) + ")" : "";
+          node.outputs.push_back({add_tensor(node.name + suffix, kind, shape, !is_loss, n), shape});
+        }
+      }
+      node.run_forward = !view && !build.is_input;
+      if (build.is_input) graph_.input_tensors.push_back(node.outputs[0].id);
+      if (is_loss) {
+        node.label = {add_tensor(node.name + ":label", TensorKind::label, node.inputs[0].shape, true, n),
+                      node.inputs[0].shape};
+        graph_.label_tensors.push_back(node.label.id);
+        graph_.loss_tensors.push_back(node.outputs[0].id);
+      }
+      for (const WeightSpec& spec : context.weights()) {
+        node.weight_specs.push_back(spec);
+        node.weights.push_back(add_tensor(node.name + ":" + spec.name, TensorKind::weight,
+                                          spec.shape, false, n));
+        if (spec.trainable) node.parameter_count += spec.shape.size();
+      }
+      for (const TensorSpec& spec : context.tensors())
+        node.tensors.push_back({add_tensor(node.name + ":" + spec.name, TensorKind::layer_tensor,
+                                           spec.shape, false, n),
+                                spec.shape});
+      tensor_lifespans_.push_back({});
+      for (const TensorSpec& spec : context.tensors()) tensor_lifespans_.back().push_back(spec.lifespan);
+      graph_.nodes.push_back(std::move(node));
+    }
+  }
+
+  void finalize_layer(const BuildNode& build, FinalizeContext& context) {
+    try {
+      build.layer->finalize(context);
+    } catch (const Error&) {
+      throw;
+    } catch (const std::exception& error) {
+      throw ShapeError(owner_of(build) + ": " + error.what());
+    }
+  }
+
+  // A tensor needs a gradient if it depends on a weight that is trained.
+  void propagate_requires_grad() {
+    requires_grad_.assign(graph_.tensors.size(), false);
+    for (size_t n = 0; n < graph_.nodes.size(); ++n) {
+      GraphNode& node = graph_.nodes[n];
+      bool trains = false;
+      for (const WeightSpec& spec : node.weight_specs) trains |= spec.trainable && node.trainable;
+      node.run_gradient = trains && options_.optimizer != nullptr;
+      bool any_input = options_.input_gradients && node.layer->type() == "input";
+      for (const TensorRef& input : node.inputs) any_input |= requires_grad_[input.id];
+      if (node.layer->is_loss()) continue;  // the loss value itself has no gradient
+      for (const TensorRef& output : node.outputs)
+        if (trains || any_input) requires_grad_[output.id] = true;
+    }
+  }
+
+  // Walks backwards: each output's gradient is the tensor its (single) consumer writes;
+  // outputs nobody consumes get an external gradient the caller sets.
+  void create_gradients() {
+    std::map<std::pair<size_t, size_t>, TensorRef> consumer_grad;  // (node, output) -> grad
+    for (size_t n = graph_.nodes.size(); n-- > 0;) {
+      GraphNode& node = graph_.nodes[n];
+      for (size_t k = 0; k < node.outputs.size(); ++k) {
+        TensorRef grad;
+        const bool needs = !node.layer->is_loss() && requires_grad_[node.outputs[k].id];
+        auto found = consumer_grad.find({n, k});
+        if (found != consumer_grad.end()) {
+          grad = found->second;
+        } else if (needs) {
+          grad = {add_tensor(node.name + ":external_grad", TensorKind::gradient, node.outputs[k].shape, true, n),
+                  node.outputs[k].shape};
+          graph_.external_gradients.push_back(grad.id);
+        }
+        if (found == consumer_grad.end() && !node.layer->is_loss())
+          graph_.output_tensors.push_back(node.outputs[k].id);
+        node.output_grads.push_back(grad);
+      }
+      const bool view = node.layer->output_is_input_view() && node.outputs.size() == 1;
+      for (size_t i = 0; i < node.inputs.size(); ++i) {
+        TensorRef grad;
+        if (requires_grad_[node.inputs[i].id]) {
+          if (view)
+            grad = {node.output_grads[0].id, node.inputs[i].shape};
+          else
+            grad = {add_tensor(node.input_names[i] + ":grad", TensorKind::gradient, node.inputs[i].shape, true, n),
+                    node.inputs[i].shape};
+          consumer_grad[node.inputs_from[i]] = grad;
+        }
+        node.input_grads.push_back(grad);
+        if (grad.valid() && !view) node.run_derivative = true;
+      }
+      for (size_t w = 0; w < node.weights.size(); ++w) {
+        int grad = -1;
+        if (node.run_gradient && node.weight_specs[w].trainable)
+          grad = add_tensor(graph_.tensors[node.weights[w]].name + ":grad", TensorKind::weight_gradient,
+                            node.weight_specs[w].shape, false, n);
+        node.weight_grads.push_back(grad);
+        std::vector<int> state;
+        if (grad >= 0)
+          for (const std::string& state_name : options_.optimizer->state_names())
+            state.push_back(add_tensor(graph_.tensors[node.weights[w]].name + ":" + state_name,
+                                       TensorKind::optimizer_state, node.weight_specs[w].shape, false, n));
+        node.optimizer_state.push_back(state);
+      }
+    }
+    std::reverse(graph_.output_tensors.begin(), graph_.output_tensors.end());
+    if (options_.input_gradients)
+      for (const GraphNode& node : graph_.nodes)
+        if (node.type == "input") graph_.input_gradients.push_back(node.output_grads[0].id);
+  }
+
+  void touch(int id, size_t step) {
+    if (id < 0) return;
+    GraphTensor& tensor = graph_.tensors[id];
+    if (tensor.first == kNoStep || step < tensor.first) tensor.first = step;
+    tensor.last = std::max(tensor.last, step);
+  }
+  void touch(const TensorRef& ref, size_t step) { touch(ref.id, step); }
+
+  void touch_saved(const GraphNode& node, size_t n, size_t step) {
+    for (size_t i = 0; i < node.inputs.size(); ++i)
+      if (node.layer->backward_needs_input(i)) touch(node.inputs[i], step);
+    for (size_t k = 0; k < node.outputs.size(); ++k)
+      if (node.layer->backward_needs_output(k)) touch(node.outputs[k], step);
+    for (size_t t = 0; t < node.tensors.size(); ++t)
+      if (tensor_lifespans_[n][t] != Lifespan::forward) touch(node.tensors[t], step);
+    for (const TensorRef& grad : node.output_grads) touch(grad, step);
+  }
+
+  void emit_steps() {
+    auto& steps = graph_.steps;
+    for (size_t n = 0; n < graph_.nodes.size(); ++n) {
+      const GraphNode& node = graph_.nodes[n];
+      if (!node.run_forward) continue;
+      size_t step = steps.size();
+      steps.push_back({n, Phase::forward});
+      for (const TensorRef& ref : node.inputs) touch(ref, step);
+      for (const TensorRef& ref : node.outputs) touch(ref, step);
+      for (size_t t = 0; t < node.tensors.size(); ++t)
+        if (tensor_lifespans_[n][t] != Lifespan::backward) touch(node.tensors[t], step);
+      touch(node.label, step);
+    }
+    graph_.forward_steps = steps.size();
+    const size_t last_forward = steps.empty() ? 0 : steps.size() - 1;
+    for (int id : graph_.external_gradients) touch(id, last_forward);
+
+    for (size_t n = graph_.nodes.size(); n-- > 0;) {
+      const GraphNode& node = graph_.nodes[n];
+      if (node.run_gradient) {
+        size_t step = steps.size();
+        steps.push_back({n, Phase::calc_gradient});
+        touch_saved(node, n, step);
+        for (int grad : node.weight_grads) touch(grad, step);
+      }
+      if (node.run_derivative) {
+        size_t step = steps.size();
+        steps.push_back({n, Phase::calc_derivative});
+        touch_saved(node, n, step);
+        for (const TensorRef& grad : node.input_grads) touch(grad, step);
+        touch(node.label, step);
+      }
+      if (node.run_gradient) {
+        size_t step = steps.size();
+        steps.push_back({n, Phase::apply_gradient});
+        for (int grad : node.weight_grads) touch(grad, step);
+      }
+    }
+
+    // Data is written before the first step; results are read after the last one;
+    // weights and optimizer state persist.
+    const size_t end = steps.empty() ? 0 : steps.size() - 1;
+    for (int id : graph_.input_tensors) touch(id, 0);
+    for (int id : graph_.label_tensors) touch(id, 0);
+    for (int id : graph_.output_tensors) touch(id, end);
+    for (int id : graph_.loss_tensors) touch(id, end);
+    for (int id : graph_.input_gradients) touch(id, end);
+    for (GraphTensor& tensor : graph_.tensors) {
+      if (tensor.kind == TensorKind::weight || tensor.kind == TensorKind::optimizer_state) {
+        tensor.first = 0;
+        tensor.last = end;
+      }
+    }
+  }
+
+  void plan_memory() {
+    std::vector<MemoryRequest> requests;
+    for (const GraphTensor& tensor : graph_.tensors) {
+      if (tensor.first == kNoStep)
+        requests.push_back({0, 0, 0});
+      else
+        requests.push_back({tensor.shape.bytes(), tensor.first, tensor.last});
+    }
+    FirstFitPlanner default_planner;
+    const MemoryPlanner& planner = options_.planner ? *options_.planner : default_planner;
+    graph_.plan = planner.plan(requests);
+    for (size_t t = 0; t < graph_.tensors.size(); ++t) graph_.tensors[t].offset = graph_.plan.offsets[t];
+    graph_.lower_bound_bytes = memory_lower_bound(requests);
+    graph_.naive_bytes = NaivePlanner().plan(requests).arena_bytes;
+  }
+
+  CompiledGraph& graph_;
+  const CompileOptions& options_;
+  std::vector<bool> requires_grad_;
+  std::vector<std::vector<Lifespan>> tensor_lifespans_;
+};
+
+}  // namespace
+
+CompiledGraph compile_graph(const std::vector<NodeDescription>& description,
+                            const CompileOptions& options) {
+  if (description.empty()) throw GraphError("the model has no layers");
+  if (options.batch == 0) throw PropertyError("batch_size must be at least 1");
+  CompiledGraph graph;
+  graph.batch = options.batch;
+  GraphBuilder builder(graph, options);
+  builder.build(describe(description, graph));
+  return graph;
+}
+
+}  // namespace edgetrain

@@ -1,0 +1,117 @@
+// The compiled graph: layers in topological order, a tensor table with lifetimes and
+// arena offsets, and the ordered steps of one training iteration. compile_graph is the
+// only place that turns a model description into this; the Executor only runs it.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "edgetrain/layer.h"
+#include "edgetrain/optimizer.h"
+#include "memory/planner.h"
+
+namespace edgetrain {
+
+// One layer as the user described it. `layer` is owned by the caller.
+struct NodeDescription {
+  std::string name;  // may be empty: a name is generated
+  Layer* layer = nullptr;
+  std::vector<std::string> input_layers;  // "name" or "name(k)" for output k
+  std::optional<TensorShape> input_shape;  // on a non-input layer: an input layer is inserted
+  bool trainable = true;
+};
+
+enum class TensorKind {
+  input,            // model input, written by the data loader
+  label,            // target of a loss layer
+  activation,       // a layer output
+  gradient,         // dL/d(activation)
+  weight,           // parameters and persistent layer state
+  weight_gradient,  // dL/d(weight)
+  optimizer_state,  // per-weight optimizer state, e.g. Adam moments
+  layer_tensor,     // a tensor a layer requested (scratch or saved for backward)
+};
+const char* tensor_kind_name(TensorKind kind);
+
+constexpr size_t kNoStep = static_cast<size_t>(-1);
+
+struct GraphTensor {
+  std::string name;
+  TensorKind kind = TensorKind::activation;
+  TensorShape shape;
+  bool batch_scaled = false;  // the batch dimension follows the running batch size
+  size_t first = kNoStep;     // first step that touches it (kNoStep: never used)
+  size_t last = 0;            // last step that touches it
+  size_t offset = 0;          // in the arena, after planning
+  size_t node = 0;            // the node it belongs to
+};
+
+// A view of a tensor: several views with other shapes may share one tensor id.
+struct TensorRef {
+  int id = -1;
+  TensorShape shape;
+  bool valid() const { return id >= 0; }
+};
+
+struct GraphNode {
+  std::string name;
+  std::string type;
+  Layer* layer = nullptr;
+  bool trainable = true;
+  std::vector<std::string> input_names;          // producer layer of each input
+  std::vector<std::pair<size_t, size_t>> inputs_from;  // (producer node, output index)
+  std::vector<TensorRef> inputs, outputs, output_grads, input_grads, tensors;
+  std::vector<WeightSpec> weight_specs;
+  std::vector<int> weights, weight_grads;          // weight_grads[i] = -1: no gradient
+  std::vector<std::vector<int>> optimizer_state;   // per weight
+  TensorRef label;
+  bool run_forward = true;
+  bool run_gradient = false;
+  bool run_derivative = false;
+  size_t parameter_count = 0;
+};
+
+enum class Phase { forward, calc_gradient, calc_derivative, apply_gradient };
+
+struct Step {
+  size_t node;
+  Phase phase;
+};
+
+struct CompiledGraph {
+  size_t batch = 1;
+  std::vector<GraphNode> nodes;  // topological order
+  std::vector<GraphTensor> tensors;
+  std::vector<Step> steps;       // one training iteration
+  size_t forward_steps = 0;      // steps[0, forward_steps) are inference
+  std::vector<int> input_tensors;     // in the order input layers were added
+  std::vector<int> label_tensors;     // one per loss layer
+  std::vector<int> loss_tensors;      // one per loss layer
+  std::vector<int> output_tensors;    // outputs of layers nobody consumes (losses excluded)
+  std::vector<int> external_gradients;  // gradients of those outputs, zeroed or set by the caller
+  std::vector<int> input_gradients;     // per input tensor when CompileOptions::input_gradients
+  std::vector<std::unique_ptr<Layer>> inserted_layers;  // input and fan-out layers the compiler added
+  MemoryPlan plan;
+  size_t lower_bound_bytes = 0;
+  size_t naive_bytes = 0;
+
+  int find_node(const std::string& name) const;
+};
+
+struct CompileOptions {
+  size_t batch = 1;
+  const Optimizer* optimizer = nullptr;  // null: no optimizer state, no apply steps
+  const MemoryPlanner* planner = nullptr;  // null: FirstFitPlanner
+  // Compute dL/d(model inputs) too (saliency, adversarial examples, layer tests); they
+  // are kept until the end of the iteration.
+  bool input_gradients = false;
+};
+
+// Throws GraphError (names, cycles), ShapeError (shape inference) or PropertyError.
+CompiledGraph compile_graph(const std::vector<NodeDescription>& description,
+                            const CompileOptions& options);
+
+}  // namespace edgetrain

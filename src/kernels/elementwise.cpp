@@ -1,0 +1,41 @@
+#include "kernels/elementwise.h"
+
+
+namespace edgetrain::kernels {
+
+void add_inplace(float* dst, const float* src, size_t n) {
+  for (size_t i = 0; i < n; ++i) dst[i] += src[i];
+}
+
+void add(const float* a, const float* b, float* dst, size_t n) {
+  for (size_t i = 0; i < n; ++i) dst[i] = a[i] + b[i];
+}
+
+void axpy(float alpha, const float* x, float* y, size_t n) {
+  for (size_t i = 0; i < n; ++i) y[i] += alpha * x[i];
+}
+
+void scale(float* x, float alpha, size_t n) {
+  for (size_t i = 0; i < n; ++i) x[i] *= alpha;
+}
+
+void multiply(const float* a, const float* b, float* dst, size_t n) {
+  for (size_t i = 0; i < n; ++i) dst[i] = a[i] * b[i];
+}
+
+float sum(const float* x, size_t n) {
+  double total = 0.0;
+  for (size_t i = 0; i < n; ++i) total += x[i];
+  return static_cast<float>(total);
+}
+
+void add_row_vector(float* x, const float* bias, size_t rows, size_t cols) {
+  for (size_t r = 0; r < rows; ++r) add_inplace(x + r * cols, bias, cols);
+}
+
+void sum_rows(const float* x, float* out, size_t rows, size_t cols) {
+  for (size_t c = 0; c < cols; ++c) out[c] = 0.0f;
+  for (size_t r = 0; r < rows; ++r) add_inplace(out, x + r * cols, cols);
+}
+
+}  // namespace edgetrain::kernels

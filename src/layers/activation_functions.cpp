@@ -1,0 +1,195 @@
+#include "layers/activation_functions.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numbers>
+#include <vector>
+
+#include "edgetrain/error.h"
+#include "edgetrain/properties.h"
+
+namespace edgetrain {
+namespace {
+
+constexpr float kLeakySlope = 0.01f;
+constexpr float kEluAlpha = 1.0f;
+constexpr float kSeluScale = 1.0507009873554804934193349852946f;
+constexpr float kSeluAlpha = 1.6732632423543772848170429916717f;
+
+struct NamedActivation {
+  const char* name;
+  ActivationType type;
+};
+
+const std::vector<NamedActivation>& names() {
+  static const std::vector<NamedActivation> list = {
+      {"none", ActivationType::none},         {"linear", ActivationType::none},
+      {"relu", ActivationType::relu},         {"leaky_relu", ActivationType::leaky_relu},
+      {"elu", ActivationType::elu},           {"selu", ActivationType::selu},
+      {"sigmoid", ActivationType::sigmoid},   {"tanh", ActivationType::tanh},
+      {"softmax", ActivationType::softmax},   {"swish", ActivationType::swish},
+      {"silu", ActivationType::swish},        {"gelu", ActivationType::gelu},
+      {"relu6", ActivationType::relu6},       {"hard_swish", ActivationType::hard_swish},
+      {"hard_sigmoid", ActivationType::hard_sigmoid},
+  };
+  return list;
+}
+
+float sigmoid(float x) {
+  // Stable in both tails.
+  if (x >= 0) return 1.0f / (1.0f + std::exp(-x));
+  float e = std::exp(x);
+  return e / (1.0f + e);
+}
+
+void softmax_rows(const float* x, float* y, size_t n, size_t row_length) {
+  for (size_t row = 0; row < n; row += row_length) {
+    const float max = *std::max_element(x + row, x + row + row_length);
+    double sum = 0.0;
+    for (size_t i = row; i < row + row_length; ++i) {
+      y[i] = std::exp(x[i] - max);
+      sum += y[i];
+    }
+    const float inverse = static_cast<float>(1.0 / sum);
+    for (size_t i = row; i < row + row_length; ++i) y[i] *= inverse;
+  }
+}
+
+}  // namespace
+
+ActivationType parse_activation(const std::string& value, const std::string& owner,
+                                const std::string& key) {
+  std::vector<std::string> choices;
+  for (const NamedActivation& entry : names()) choices.push_back(entry.name);
+  std::string name = parse_choice(value, choices, owner, key);
+  for (const NamedActivation& entry : names())
+    if (name == entry.name) return entry.type;
+  ET_ASSERT(false, "activation list is inconsistent");
+}
+
+const char* activation_name(ActivationType type) {
+  for (const NamedActivation& entry : names())
+    if (entry.type == type) return entry.name;
+  return "unknown";
+}
+
+std::string activation_names() {
+  std::string list;
+  for (const NamedActivation& entry : names()) list += (list.empty() ? "" : ", ") + std::string(entry.name);
+  return list;
+}
+
+bool activation_derivative_needs_input(ActivationType type) {
+  return type == ActivationType::swish || type == ActivationType::gelu ||
+         type == ActivationType::hard_swish;
+}
+
+void activation_forward(ActivationType type, const float* x, float* y, size_t n,
+                        size_t row_length) {
+  switch (type) {
+    case ActivationType::none:
+      if (x != y) std::copy(x, x + n, y);
+      break;
+    case ActivationType::relu:
+      for (size_t i = 0; i < n; ++i) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+      break;
+    case ActivationType::leaky_relu:
+      for (size_t i = 0; i < n; ++i) y[i] = x[i] > 0.0f ? x[i] : kLeakySlope * x[i];
+      break;
+    case ActivationType::elu:
+      for (size_t i = 0; i < n; ++i) y[i] = x[i] > 0.0f ? x[i] : kEluAlpha * std::expm1(x[i]);
+      break;
+    case ActivationType::selu:
+      for (size_t i = 0; i < n; ++i)
+        y[i] = kSeluScale * (x[i] > 0.0f ? x[i] : kSeluAlpha * std::expm1(x[i]));
+      break;
+    case ActivationType::sigmoid:
+      for (size_t i = 0; i < n; ++i) y[i] = sigmoid(x[i]);
+      break;
+    case ActivationType::tanh:
+      for (size_t i = 0; i < n; ++i) y[i] = std::tanh(x[i]);
+      break;
+    case ActivationType::softmax:
+      softmax_rows(x, y, n, row_length);
+      break;
+    case ActivationType::swish:
+      for (size_t i = 0; i < n; ++i) y[i] = x[i] * sigmoid(x[i]);
+      break;
+    case ActivationType::gelu:
+      for (size_t i = 0; i < n; ++i)
+        y[i] = 0.5f * x[i] * (1.0f + std::erf(x[i] * static_cast<float>(std::numbers::sqrt2 / 2)));
+      break;
+    case ActivationType::relu6:
+      for (size_t i = 0; i < n; ++i) y[i] = std::min(std::max(x[i], 0.0f), 6.0f);
+      break;
+    case ActivationType::hard_swish:
+      for (size_t i = 0; i < n; ++i) y[i] = x[i] * std::min(std::max(x[i] + 3.0f, 0.0f), 6.0f) / 6.0f;
+      break;
+    case ActivationType::hard_sigmoid:
+      for (size_t i = 0; i < n; ++i) y[i] = std::min(std::max(x[i] + 3.0f, 0.0f), 6.0f) / 6.0f;
+      break;
+  }
+}
+
+void activation_backward(ActivationType type, const float* x, const float* y, const float* dy,
+                         float* dx, size_t n, size_t row_length) {
+  switch (type) {
+    case ActivationType::none:
+      if (dx != dy) std::copy(dy, dy + n, dx);
+      break;
+    case ActivationType::relu:
+      for (size_t i = 0; i < n; ++i) dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+      break;
+    case ActivationType::leaky_relu:
+      for (size_t i = 0; i < n; ++i) dx[i] = y[i] > 0.0f ? dy[i] : kLeakySlope * dy[i];
+      break;
+    case ActivationType::elu:
+      for (size_t i = 0; i < n; ++i) dx[i] = y[i] > 0.0f ? dy[i] : dy[i] * (y[i] + kEluAlpha);
+      break;
+    case ActivationType::selu:
+      for (size_t i = 0; i < n; ++i)
+        dx[i] = y[i] > 0.0f ? dy[i] * kSeluScale : dy[i] * (y[i] + kSeluScale * kSeluAlpha);
+      break;
+    case ActivationType::sigmoid:
+      for (size_t i = 0; i < n; ++i) dx[i] = dy[i] * y[i] * (1.0f - y[i]);
+      break;
+    case ActivationType::tanh:
+      for (size_t i = 0; i < n; ++i) dx[i] = dy[i] * (1.0f - y[i] * y[i]);
+      break;
+    case ActivationType::softmax:
+      for (size_t row = 0; row < n; row += row_length) {
+        double dot = 0.0;
+        for (size_t i = row; i < row + row_length; ++i) dot += static_cast<double>(dy[i]) * y[i];
+        for (size_t i = row; i < row + row_length; ++i) dx[i] = y[i] * (dy[i] - static_cast<float>(dot));
+      }
+      break;
+    case ActivationType::swish:
+      for (size_t i = 0; i < n; ++i) {
+        float s = sigmoid(x[i]);
+        dx[i] = dy[i] * s * (1.0f + x[i] * (1.0f - s));
+      }
+      break;
+    case ActivationType::gelu: {
+      const float inv_sqrt2 = static_cast<float>(std::numbers::sqrt2 / 2);
+      const float inv_sqrt_2pi = static_cast<float>(std::numbers::inv_sqrtpi * std::numbers::sqrt2 / 2);
+      for (size_t i = 0; i < n; ++i) {
+        float cdf = 0.5f * (1.0f + std::erf(x[i] * inv_sqrt2));
+        float pdf = inv_sqrt_2pi * std::exp(-0.5f * x[i] * x[i]);
+        dx[i] = dy[i] * (cdf + x[i] * pdf);
+      }
+      break;
+    }
+    case ActivationType::relu6:
+      for (size_t i = 0; i < n; ++i) dx[i] = (y[i] > 0.0f && y[i] < 6.0f) ? dy[i] : 0.0f;
+      break;
+    case ActivationType::hard_swish:
+      for (size_t i = 0; i < n; ++i)
+        dx[i] = x[i] < -3.0f ? 0.0f : (x[i] <= 3.0f ? dy[i] * (x[i] / 3.0f + 0.5f) : dy[i]);
+      break;
+    case ActivationType::hard_sigmoid:
+      for (size_t i = 0; i < n; ++i) dx[i] = (y[i] > 0.0f && y[i] < 1.0f) ? dy[i] / 6.0f : 0.0f;
+      break;
+  }
+}
+
+}  // namespace edgetrain

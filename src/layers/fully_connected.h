@@ -1,0 +1,34 @@
+// fully_connected: Y = X W^T + b on the last dimension, as torch.nn.Linear.
+//   input  N:C:H:in  ->  output N:C:H:unit
+//   weight 1:1:unit:in (PyTorch's [out, in] layout), bias 1:1:1:unit
+// Properties: unit (required), bias (default true; NNTrainer's disable_bias=true also
+// works), weight_initializer (xavier_uniform), bias_initializer (zeros), activation.
+#pragma once
+
+#include "edgetrain/layer.h"
+#include "layers/fused_activation.h"
+
+namespace edgetrain {
+
+class FullyConnectedLayer : public Layer {
+ public:
+  std::string type() const override { return "fully_connected"; }
+  bool set_property(const std::string& key, const std::string& value,
+                    const std::string& owner) override;
+  std::string property_keys() const override;
+  void finalize(FinalizeContext& context) override;
+  void forward(RunContext& context) override;
+  void calc_derivative(RunContext& context) override;
+  void calc_gradient(RunContext& context) override;
+  bool backward_needs_output(size_t) const override { return activation_.needs_output(); }
+
+ private:
+  size_t unit_ = 0;
+  bool bias_ = true;
+  Initializer weight_initializer_ = Initializer::xavier_uniform;
+  Initializer bias_initializer_ = Initializer::zeros;
+  FusedActivation activation_;
+  size_t in_ = 0;
+};
+
+}  // namespace edgetrain

@@ -1,0 +1,43 @@
+#include "layers/fused_activation.h"
+
+namespace edgetrain {
+
+bool FusedActivation::set_property(const std::string& key, const std::string& value,
+                                   const std::string& owner) {
+  if (key != "activation") return false;
+  type_ = parse_activation(value, owner, key);
+  return true;
+}
+
+void FusedActivation::finalize(FinalizeContext& context, const TensorShape& output) {
+  saved_input_ = grad_scratch_ = -1;
+  if (!active()) return;
+  if (activation_derivative_needs_input(type_))
+    saved_input_ = static_cast<int>(
+        context.request_tensor("pre_activation", output, Lifespan::forward_to_backward));
+  grad_scratch_ =
+      static_cast<int>(context.request_tensor("pre_activation_grad", output, Lifespan::backward));
+}
+
+float* FusedActivation::pre_activation(RunContext& context) {
+  return saved_input_ >= 0 ? context.tensor(saved_input_).data() : context.output().data();
+}
+
+void FusedActivation::apply(RunContext& context) {
+  if (!active()) return;
+  Tensor& output = context.output();
+  activation_forward(type_, pre_activation(context), output.data(), output.size(),
+                     output.shape().width);
+}
+
+const float* FusedActivation::pre_activation_grad(RunContext& context) {
+  const Tensor& grad = context.output_grad();
+  if (!active()) return grad.data();
+  float* scratch = context.tensor(grad_scratch_).data();
+  const float* z = saved_input_ >= 0 ? context.tensor(saved_input_).data() : nullptr;
+  const Tensor& output = context.output();
+  activation_backward(type_, z, output.data(), grad.data(), scratch, grad.size(), output.shape().width);
+  return scratch;
+}
+
+}  // namespace edgetrain

@@ -1,0 +1,41 @@
+// The activation= property of layers that apply an activation to their own output
+// (fully_connected, conv2d), without a separate layer and tensor in the graph.
+//
+// The owning layer writes its pre-activation result Z to pre_activation(), calls
+// apply() to get Y = f(Z) in its output, and in backward reads dL/dZ from
+// pre_activation_grad(). Z is kept only when f' needs it (gelu, swish, hard_swish);
+// otherwise Z lives in the output memory and f' is computed from Y.
+#pragma once
+
+#include <string>
+
+#include "edgetrain/layer.h"
+#include "layers/activation_functions.h"
+
+namespace edgetrain {
+
+class FusedActivation {
+ public:
+  // Handles the "activation" key.
+  bool set_property(const std::string& key, const std::string& value, const std::string& owner);
+  ActivationType type() const { return type_; }
+  bool active() const { return type_ != ActivationType::none; }
+  // Whether the owner's backward reads its output.
+  bool needs_output() const { return active() && !activation_derivative_needs_input(type_); }
+
+  // Declares Z (saved) and dL/dZ (backward scratch) as needed for `output` shape.
+  void finalize(FinalizeContext& context, const TensorShape& output);
+  // Where the owner writes Z.
+  float* pre_activation(RunContext& context);
+  // Output = f(Z).
+  void apply(RunContext& context);
+  // dL/dZ, computed into scratch when an activation is fused.
+  const float* pre_activation_grad(RunContext& context);
+
+ private:
+  ActivationType type_ = ActivationType::none;
+  int saved_input_ = -1;  // index of Z in the layer's tensors
+  int grad_scratch_ = -1;  // index of dL/dZ
+};
+
+}  // namespace edgetrain

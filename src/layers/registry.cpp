@@ -1,0 +1,62 @@
+// The type-name -> factory table. Adding a layer adds one line here.
+#include <algorithm>
+#include <map>
+#include <mutex>
+
+#include "edgetrain/error.h"
+#include "edgetrain/layer.h"
+#include "layers/fully_connected.h"
+#include "layers/input.h"
+#include "layers/losses/mse.h"
+#include "layers/multiout.h"
+
+namespace edgetrain {
+namespace {
+
+template <typename LayerType>
+LayerFactory factory() {
+  return [] { return std::make_unique<LayerType>(); };
+}
+
+struct Registry {
+  std::mutex mutex;
+  std::map<std::string, LayerFactory> factories = {
+      {"input", factory<InputLayer>()},
+      {"fully_connected", factory<FullyConnectedLayer>()},
+      {"multiout", factory<MultiOutLayer>()},
+      {"mse", factory<MseLoss>()},
+  };
+};
+
+Registry& registry() {
+  static Registry instance;
+  return instance;
+}
+
+}  // namespace
+
+void register_layer_type(const std::string& type, LayerFactory factory) {
+  Registry& reg = registry();
+  std::lock_guard lock(reg.mutex);
+  reg.factories[type] = std::move(factory);
+}
+
+std::unique_ptr<Layer> make_layer(const std::string& type) {
+  Registry& reg = registry();
+  std::lock_guard lock(reg.mutex);
+  auto found = reg.factories.find(type);
+  if (found != reg.factories.end()) return found->second();
+  std::string known;
+  for (const auto& [name, unused] : reg.factories) known += (known.empty() ? "" : ", ") + name;
+  throw UnknownTypeError("unknown layer type '" + type + "' (known types: " + known + ")");
+}
+
+std::vector<std::string> registered_layer_types() {
+  Registry& reg = registry();
+  std::lock_guard lock(reg.mutex);
+  std::vector<std::string> types;
+  for (const auto& [name, unused] : reg.factories) types.push_back(name);
+  return types;
+}
+
+}  // namespace edgetrain

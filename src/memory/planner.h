@@ -1,0 +1,58 @@
+// Memory planning: a pure function from tensor sizes and lifetimes to arena offsets.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace edgetrain {
+
+// One tensor to place: `bytes` must stay intact from step `first` to step `last`
+// (inclusive). Two requests whose step ranges intersect must not overlap in memory.
+struct MemoryRequest {
+  size_t bytes = 0;
+  size_t first = 0;
+  size_t last = 0;
+};
+
+struct MemoryPlan {
+  std::vector<size_t> offsets;  // one per request, each a multiple of kArenaAlignment
+  size_t arena_bytes = 0;
+};
+
+// Offsets are aligned for SIMD loads and cache lines.
+inline constexpr size_t kArenaAlignment = 64;
+inline size_t align_up(size_t bytes) {
+  return (bytes + kArenaAlignment - 1) / kArenaAlignment * kArenaAlignment;
+}
+
+class MemoryPlanner {
+ public:
+  virtual ~MemoryPlanner() = default;
+  virtual std::string name() const = 0;
+  virtual MemoryPlan plan(const std::vector<MemoryRequest>& requests) const = 0;
+};
+
+// Every tensor gets its own bytes: the test oracle, and the "naive sum" in summaries.
+class NaivePlanner : public MemoryPlanner {
+ public:
+  std::string name() const override { return "naive"; }
+  MemoryPlan plan(const std::vector<MemoryRequest>& requests) const override;
+};
+
+// Walks requests in order of first use and puts each at the lowest offset that is
+// free for its whole lifetime (first fit), reusing the memory of dead tensors.
+class FirstFitPlanner : public MemoryPlanner {
+ public:
+  std::string name() const override { return "first_fit"; }
+  MemoryPlan plan(const std::vector<MemoryRequest>& requests) const override;
+};
+
+// The most bytes alive at any one step (aligned sizes): no plan can use less.
+size_t memory_lower_bound(const std::vector<MemoryRequest>& requests);
+
+// Empty if `plan` is valid for `requests`; otherwise describes the first conflict.
+std::string find_plan_conflict(const std::vector<MemoryRequest>& requests, const MemoryPlan& plan);
+
+}  // namespace edgetrain

@@ -1,0 +1,52 @@
+#include "optim/adam.h"
+
+#include <cmath>
+
+#include "edgetrain/error.h"
+#include "edgetrain/properties.h"
+
+namespace edgetrain {
+
+bool Adam::set_property(const std::string& key, const std::string& value, const std::string& owner) {
+  if (key == "learning_rate" || key == "lr") {
+    learning_rate_ = parse_float(value, owner, key);
+  } else if (key == "beta1") {
+    beta1_ = parse_float(value, owner, key);
+  } else if (key == "beta2") {
+    beta2_ = parse_float(value, owner, key);
+  } else if (key == "epsilon") {
+    epsilon_ = parse_float(value, owner, key);
+  } else if (key == "weight_decay") {
+    weight_decay_ = parse_float(value, owner, key);
+  } else {
+    return false;
+  }
+  if (beta1_ < 0.0f || beta1_ >= 1.0f || beta2_ < 0.0f || beta2_ >= 1.0f)
+    throw PropertyError(owner + ": beta1 and beta2 must be in [0, 1)");
+  return true;
+}
+
+std::string Adam::property_keys() const {
+  return "learning_rate, beta1, beta2, epsilon, weight_decay";
+}
+
+void Adam::apply(Tensor& weight, const Tensor& grad, std::span<Tensor> state,
+                 const OptimizerStep& step) const {
+  float* w = weight.data();
+  const float* g = grad.data();
+  float* m = state[0].data();
+  float* v = state[1].data();
+  const double t = static_cast<double>(step.iteration);
+  const float bias_correction1 = static_cast<float>(1.0 - std::pow(beta1_, t));
+  const float bias_correction2_sqrt = static_cast<float>(std::sqrt(1.0 - std::pow(beta2_, t)));
+  const float step_size = step.learning_rate / bias_correction1;
+  for (size_t i = 0; i < weight.size(); ++i) {
+    const float d = g[i] + weight_decay_ * w[i];
+    m[i] = beta1_ * m[i] + (1.0f - beta1_) * d;
+    v[i] = beta2_ * v[i] + (1.0f - beta2_) * d * d;
+    const float denominator = std::sqrt(v[i]) / bias_correction2_sqrt + epsilon_;
+    w[i] -= step_size * m[i] / denominator;
+  }
+}
+
+}  // namespace edgetrain

@@ -1,0 +1,413 @@
+#include "edgetrain/model.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <iomanip>
+#include <numeric>
+#include <ostream>
+#include <sstream>
+
+#include "edgetrain/error.h"
+#include "edgetrain/properties.h"
+#include "graph/executor.h"
+#include "graph/graph.h"
+
+namespace edgetrain {
+
+// ---------------------------------------------------------------- LayerNode
+
+LayerNode::LayerNode(std::unique_ptr<Layer> layer) : layer_(std::move(layer)) {
+  ET_ASSERT(layer_ != nullptr, "LayerNode without a layer");
+}
+
+std::string LayerNode::owner() const {
+  return "layer '" + (name_.empty() ? std::string("(unnamed)") : name_) + "' (" + layer_->type() + ")";
+}
+
+void LayerNode::setProperty(const std::vector<std::string>& properties) {
+  // The name first, so that every later message can name the layer.
+  for (const std::string& text : properties) {
+    auto [key, value] = split_property(text, owner());
+    if (key == "name") {
+      if (value.empty()) throw PropertyError(owner() + ": property 'name' is empty");
+      name_ = value;
+    }
+  }
+  for (const std::string& text : properties) {
+    auto [key, value] = split_property(text, owner());
+    if (key == "name") continue;
+    if (key == "input_layers") {
+      input_layers_ = split_list(value);
+    } else if (key == "trainable") {
+      trainable_ = parse_bool(value, owner(), key);
+    } else if (layer_->set_property(key, value, owner())) {
+      // handled by the layer
+    } else if (key == "input_shape") {
+      try {
+        input_shape_ = TensorShape::parse(value);
+      } catch (const PropertyError& error) {
+        throw PropertyError(owner() + ": property 'input_shape': " + error.what());
+      }
+    } else {
+      std::string keys = "name, input_layers, trainable, input_shape";
+      if (!layer_->property_keys().empty()) keys += ", " + layer_->property_keys();
+      throw_unknown_property(owner(), key, keys);
+    }
+  }
+}
+
+std::unique_ptr<LayerNode> createLayer(const std::string& type,
+                                       const std::vector<std::string>& properties) {
+  auto node = std::make_unique<LayerNode>(make_layer(to_lower(type)));
+  node->setProperty(properties);
+  return node;
+}
+
+// ---------------------------------------------------------------- MemoryDataset
+
+MemoryDataset::MemoryDataset(std::vector<float> inputs, size_t input_size,
+                             std::vector<float> labels, size_t label_size)
+    : inputs_(std::move(inputs)),
+      labels_(std::move(labels)),
+      input_size_(input_size),
+      label_size_(label_size),
+      samples_(input_size == 0 ? 0 : inputs_.size() / input_size) {
+  if (input_size == 0 || inputs_.size() % input_size != 0)
+    throw Error("MemoryDataset: " + std::to_string(inputs_.size()) +
+                " input values are not a whole number of samples of " + std::to_string(input_size));
+  if (labels_.size() != samples_ * label_size)
+    throw Error("MemoryDataset: " + std::to_string(labels_.size()) + " label values for " +
+                std::to_string(samples_) + " samples of " + std::to_string(label_size));
+}
+
+void MemoryDataset::read(size_t index, std::span<Tensor> inputs, std::span<Tensor> labels) {
+  ET_ASSERT(index < samples_, "sample index out of range");
+  if (inputs.size() != 1 || inputs[0].size() != input_size_)
+    throw ShapeError("MemoryDataset holds samples of " + std::to_string(input_size_) +
+                     " values; the model's input takes " +
+                     (inputs.empty() ? std::string("none") : inputs[0].shape().with_batch(1).str()));
+  std::copy_n(inputs_.begin() + index * input_size_, input_size_, inputs[0].data());
+  if (!labels.empty()) {
+    if (labels[0].size() != label_size_)
+      throw ShapeError("MemoryDataset holds labels of " + std::to_string(label_size_) +
+                       " values; the model's loss takes " + labels[0].shape().with_batch(1).str());
+    std::copy_n(labels_.begin() + index * label_size_, label_size_, labels[0].data());
+  }
+}
+
+// ---------------------------------------------------------------- Model
+
+struct Model::Compiled {
+  CompiledGraph graph;
+  std::unique_ptr<Executor> executor;
+  std::vector<int> output_ids;  // predictions fed to losses, then unconsumed outputs
+  Rng shuffle_rng;
+};
+
+Model::Model() = default;
+Model::Model(const std::vector<std::string>& properties) { setProperty(properties); }
+Model::~Model() = default;
+
+void Model::setProperty(const std::vector<std::string>& properties) {
+  const std::string owner = "model";
+  for (const std::string& text : properties) {
+    auto [key, value] = split_property(text, owner);
+    if (key == "batch_size") {
+      batch_size_ = parse_positive(value, owner, key);
+    } else if (key == "epochs") {
+      epochs_ = parse_positive(value, owner, key);
+    } else if (key == "loss") {
+      loss_ = to_lower(value);
+      auto layer = make_layer(loss_);
+      if (!layer->is_loss()) throw PropertyError("model: loss '" + value + "' is a layer type, not a loss");
+    } else if (key == "seed") {
+      seed_ = parse_count(value, owner, key);
+    } else {
+      throw_unknown_property(owner, key, "batch_size, epochs, loss, seed");
+    }
+  }
+  compiled_.reset();
+}
+
+void Model::addLayer(std::unique_ptr<LayerNode> layer) {
+  ET_ASSERT(layer != nullptr, "addLayer(nullptr)");
+  layers_.push_back(std::move(layer));
+  compiled_.reset();
+}
+
+void Model::setOptimizer(std::unique_ptr<Optimizer> optimizer) {
+  optimizer_ = std::move(optimizer);
+  compiled_.reset();
+}
+
+void Model::setLearningRateScheduler(std::unique_ptr<LearningRateScheduler> scheduler) {
+  scheduler_ = std::move(scheduler);
+}
+
+void Model::compile() {
+  std::vector<NodeDescription> description;
+  for (const auto& node : layers_)
+    description.push_back({node->getName(), &node->layer(), node->inputLayers(), node->inputShape(),
+                           node->trainable()});
+  loss_layer_.reset();
+  if (!loss_.empty()) {
+    loss_layer_ = createLayer(loss_, {"name=" + loss_});
+    // Without input_layers the loss consumes the last layer added.
+    description.push_back({loss_, &loss_layer_->layer(), {}, std::nullopt, true});
+  }
+  auto compiled = std::make_unique<Compiled>();
+  compiled->graph = compile_graph(description, {batch_size_, optimizer_.get(), nullptr});
+  const CompiledGraph& graph = compiled->graph;
+  for (const GraphNode& node : graph.nodes)
+    if (node.layer->is_loss()) compiled->output_ids.push_back(node.inputs[0].id);
+  for (int id : graph.output_tensors) compiled->output_ids.push_back(id);
+  compiled_ = std::move(compiled);
+}
+
+void Model::initialize() {
+  if (!compiled_) compile();
+  compiled_->executor =
+      std::make_unique<Executor>(compiled_->graph, optimizer_.get(), scheduler_.get(), seed_);
+  compiled_->shuffle_rng.seed(seed_ + 1);
+}
+
+void Model::require_initialized(const char* what) const {
+  if (!compiled_ || !compiled_->executor)
+    throw StateError(std::string(what) + " needs an initialized model: call compile() and initialize() first");
+}
+
+std::vector<Tensor> Model::inputs() {
+  require_initialized("inputs()");
+  std::vector<Tensor> result;
+  for (int id : compiled_->graph.input_tensors) result.push_back(compiled_->executor->tensor(id));
+  return result;
+}
+
+std::vector<Tensor> Model::labels() {
+  require_initialized("labels()");
+  std::vector<Tensor> result;
+  for (int id : compiled_->graph.label_tensors) result.push_back(compiled_->executor->tensor(id));
+  return result;
+}
+
+std::vector<Tensor> Model::outputs() {
+  require_initialized("outputs()");
+  std::vector<Tensor> result;
+  for (int id : compiled_->output_ids) result.push_back(compiled_->executor->tensor(id));
+  return result;
+}
+
+void Model::forward(size_t batch, bool training) {
+  require_initialized("forward()");
+  Executor& executor = *compiled_->executor;
+  executor.set_batch(batch == 0 ? batch_size_ : batch);
+  executor.forward(training);
+}
+
+float Model::trainStep(size_t batch) {
+  require_initialized("trainStep()");
+  if (!optimizer_) throw StateError("training needs an optimizer: call setOptimizer() before compile()");
+  if (compiled_->graph.loss_tensors.empty())
+    throw StateError("training needs a loss: set the model's loss property or add a loss layer");
+  Executor& executor = *compiled_->executor;
+  executor.set_batch(batch == 0 ? batch_size_ : batch);
+  executor.forward(true);
+  const float loss = executor.loss();
+  if (!std::isfinite(loss)) {
+    std::ostringstream message;
+    message << "training loss became " << loss << " at iteration " << executor.iteration() + 1
+            << "; lower the learning rate or check the data for NaN/infinite values";
+    throw NumericError(message.str());
+  }
+  executor.set_external_gradients_zero();
+  executor.backward();
+  return loss;
+}
+
+namespace {
+
+// Views of each sample of the batch tensors, made once per call so the loop allocates nothing.
+std::vector<std::vector<Tensor>> sample_views(const std::vector<Tensor>& batch_tensors, size_t batch) {
+  std::vector<std::vector<Tensor>> views(batch);
+  for (size_t b = 0; b < batch; ++b)
+    for (const Tensor& tensor : batch_tensors) views[b].push_back(tensor.batch_slice(b, 1));
+  return views;
+}
+
+size_t arg_max(const float* values, size_t n) {
+  return static_cast<size_t>(std::max_element(values, values + n) - values);
+}
+
+}  // namespace
+
+std::vector<EpochResult> Model::train(Dataset& data) {
+  require_initialized("train()");
+  if (data.size() == 0) throw Error("train(): the dataset is empty");
+  const auto input_views = sample_views(inputs(), batch_size_);
+  const auto label_views = sample_views(labels(), batch_size_);
+  std::vector<size_t> order(data.size());
+  std::vector<EpochResult> history;
+  for (size_t epoch = 1; epoch <= epochs_; ++epoch) {
+    auto start = std::chrono::steady_clock::now();
+    std::iota(order.begin(), order.end(), 0);
+    for (size_t i = order.size(); i > 1; --i)
+      std::swap(order[i - 1], order[compiled_->shuffle_rng.below(i)]);
+    double loss_sum = 0.0;
+    size_t batches = 0;
+    for (size_t first = 0; first < order.size(); first += batch_size_) {
+      const size_t batch = std::min(batch_size_, order.size() - first);
+      for (size_t b = 0; b < batch; ++b) {
+        std::vector<Tensor> in = input_views[b], lab = label_views[b];
+        data.read(order[first + b], in, lab);
+      }
+      loss_sum += trainStep(batch);
+      ++batches;
+    }
+    std::chrono::duration<float> seconds = std::chrono::steady_clock::now() - start;
+    history.push_back({epoch, static_cast<float>(loss_sum / batches), seconds.count()});
+  }
+  return history;
+}
+
+EvaluationResult Model::evaluate(Dataset& data) {
+  require_initialized("evaluate()");
+  const auto input_views = sample_views(inputs(), batch_size_);
+  const auto label_views = sample_views(labels(), batch_size_);
+  EvaluationResult result;
+  double loss_sum = 0.0;
+  size_t correct = 0;
+  const bool has_loss = !compiled_->graph.loss_tensors.empty();
+  for (size_t first = 0; first < data.size(); first += batch_size_) {
+    const size_t batch = std::min(batch_size_, data.size() - first);
+    for (size_t b = 0; b < batch; ++b) {
+      std::vector<Tensor> in = input_views[b], lab = label_views[b];
+      data.read(first + b, in, lab);
+    }
+    forward(batch, false);
+    if (!has_loss) continue;
+    loss_sum += static_cast<double>(compiled_->executor->loss()) * batch;
+    const Tensor prediction = compiled_->executor->tensor(compiled_->output_ids[0]);
+    const Tensor label = compiled_->executor->tensor(compiled_->graph.label_tensors[0]);
+    const size_t classes = prediction.shape().feature_size();
+    for (size_t b = 0; b < batch; ++b)
+      correct += arg_max(prediction.data() + b * classes, classes) ==
+                 arg_max(label.data() + b * classes, classes);
+  }
+  result.samples = data.size();
+  if (result.samples > 0) {
+    result.loss = static_cast<float>(loss_sum / result.samples);
+    result.accuracy = static_cast<float>(correct) / result.samples;
+  }
+  return result;
+}
+
+std::vector<float> Model::predict(std::span<const float> input, size_t count) {
+  require_initialized("predict()");
+  std::vector<Tensor> in = inputs();
+  if (in.size() != 1) throw StateError("predict() takes one input; this model has " + std::to_string(in.size()));
+  const size_t sample_size = in[0].shape().feature_size();
+  if (input.size() != count * sample_size)
+    throw ShapeError("predict(): " + std::to_string(input.size()) + " values for " + std::to_string(count) +
+                     " samples; the input layer takes " + std::to_string(sample_size) + " per sample (" +
+                     in[0].shape().with_batch(1).str() + ")");
+  std::vector<float> result;
+  for (size_t first = 0; first < count; first += batch_size_) {
+    const size_t batch = std::min(batch_size_, count - first);
+    std::copy_n(input.begin() + first * sample_size, batch * sample_size, in[0].data());
+    forward(batch, false);
+    const Tensor output = compiled_->executor->tensor(compiled_->output_ids.at(0));
+    result.insert(result.end(), output.begin(), output.end());
+  }
+  return result;
+}
+
+Tensor Model::weight(const std::string& layer, const std::string& name) {
+  require_initialized("weight()");
+  const CompiledGraph& graph = compiled_->graph;
+  int node = graph.find_node(layer);
+  if (node < 0) throw Error("weight(): no layer named '" + layer + "'");
+  const GraphNode& found = graph.nodes[node];
+  std::string known;
+  for (size_t w = 0; w < found.weights.size(); ++w) {
+    if (found.weight_specs[w].name == name) return compiled_->executor->tensor(found.weights[w]);
+    known += (known.empty() ? "" : ", ") + found.weight_specs[w].name;
+  }
+  throw Error("weight(): layer '" + layer + "' has no weight '" + name + "' (it has: " +
+              (known.empty() ? "none" : known) + ")");
+}
+
+std::vector<std::string> Model::weightNames() const {
+  if (!compiled_) throw StateError("weightNames() needs a compiled model: call compile() first");
+  std::vector<std::string> names;
+  for (const GraphNode& node : compiled_->graph.nodes)
+    for (const WeightSpec& spec : node.weight_specs) names.push_back(node.name + ":" + spec.name);
+  return names;
+}
+
+size_t Model::iteration() const {
+  return compiled_ && compiled_->executor ? compiled_->executor->iteration() : 0;
+}
+
+MemoryReport Model::memory() const {
+  if (!compiled_) throw StateError("memory() needs a compiled model: call compile() first");
+  const CompiledGraph& graph = compiled_->graph;
+  return {graph.plan.arena_bytes, graph.lower_bound_bytes, graph.naive_bytes};
+}
+
+namespace {
+
+std::string format_bytes(size_t bytes) {
+  std::ostringstream text;
+  if (bytes >= (1u << 20))
+    text << std::fixed << std::setprecision(2) << bytes / 1048576.0 << " MiB";
+  else if (bytes >= 1024)
+    text << std::fixed << std::setprecision(1) << bytes / 1024.0 << " KiB";
+  else
+    text << bytes << " B";
+  return text.str();
+}
+
+}  // namespace
+
+void Model::summary(std::ostream& out) const {
+  if (!compiled_) throw StateError("summary() needs a compiled model: call compile() first");
+  const CompiledGraph& graph = compiled_->graph;
+  // Memory of each layer's own tensors (outputs, gradients, weights, state, scratch).
+  std::vector<size_t> layer_bytes(graph.nodes.size(), 0);
+  for (const GraphTensor& tensor : graph.tensors)
+    if (tensor.first != kNoStep) layer_bytes[tensor.node] += tensor.shape.bytes();
+
+  std::vector<std::vector<std::string>> rows = {
+      {"Layer", "Type", "Output shape", "Inputs", "Params", "Memory"}};
+  size_t total_params = 0;
+  for (size_t n = 0; n < graph.nodes.size(); ++n) {
+    const GraphNode& node = graph.nodes[n];
+    std::string shapes, inputs;
+    for (const TensorRef& output : node.outputs) shapes += (shapes.empty() ? "" : " ") + output.shape.str();
+    for (const std::string& input : node.input_names) inputs += (inputs.empty() ? "" : ",") + input;
+    rows.push_back({node.name, node.type, shapes, inputs.empty() ? "-" : inputs,
+                    std::to_string(node.parameter_count), format_bytes(layer_bytes[n])});
+    total_params += node.parameter_count;
+  }
+  std::vector<size_t> widths(rows[0].size(), 0);
+  for (const auto& row : rows)
+    for (size_t c = 0; c < row.size(); ++c) widths[c] = std::max(widths[c], row[c].size());
+  size_t line_width = 0;
+  for (size_t width : widths) line_width += width + 2;
+  const std::string rule(line_width, '=');
+  out << rule << "\n";
+  for (size_t r = 0; r < rows.size(); ++r) {
+    for (size_t c = 0; c < rows[r].size(); ++c)
+      out << std::left << std::setw(static_cast<int>(widths[c] + 2)) << rows[r][c];
+    out << "\n";
+    if (r == 0) out << std::string(line_width, '-') << "\n";
+  }
+  out << rule << "\n";
+  out << "Batch size: " << graph.batch << "    Trainable parameters: " << total_params << "\n";
+  out << "Planned peak memory: " << format_bytes(graph.plan.arena_bytes) << " (" << graph.plan.arena_bytes
+      << " bytes)    lower bound: " << format_bytes(graph.lower_bound_bytes)
+      << "    naive sum of all tensors: " << format_bytes(graph.naive_bytes) << "\n";
+}
+
+}  // namespace edgetrain
