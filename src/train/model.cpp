@@ -380,7 +380,7 @@ void Model::summary(std::ostream& out) const {
 
   std::vector<std::vector<std::string>> rows = {
       {"Layer", "Type", "Output shape", "Inputs", "Params", "Memory"}};
-  size_t total_params = 0;
+  size_t total_params = 0, trainable_params = 0;
   for (size_t n = 0; n < graph.nodes.size(); ++n) {
     const GraphNode& node = graph.nodes[n];
     std::string shapes, inputs;
@@ -389,6 +389,7 @@ void Model::summary(std::ostream& out) const {
     rows.push_back({node.name, node.type, shapes, inputs.empty() ? "-" : inputs,
                     std::to_string(node.parameter_count), format_bytes(layer_bytes[n])});
     total_params += node.parameter_count;
+    if (node.trainable) trainable_params += node.parameter_count;
   }
   std::vector<size_t> widths(rows[0].size(), 0);
   for (const auto& row : rows)
@@ -404,7 +405,8 @@ void Model::summary(std::ostream& out) const {
     if (r == 0) out << std::string(line_width, '-') << "\n";
   }
   out << rule << "\n";
-  out << "Batch size: " << graph.batch << "    Trainable parameters: " << total_params << "\n";
+  out << "Batch size: " << graph.batch << "    Parameters: " << total_params
+      << " (trainable: " << trainable_params << ")\n";
   out << "Planned peak memory: " << format_bytes(graph.plan.arena_bytes) << " (" << graph.plan.arena_bytes
       << " bytes)    lower bound: " << format_bytes(graph.lower_bound_bytes)
       << "    naive sum of all tensors: " << format_bytes(graph.naive_bytes) << "\n";
