@@ -5,6 +5,7 @@
 
 #include "edgetrain/error.h"
 #include "edgetrain/layer.h"
+#include "layers/conv2d.h"
 #include "layers/fully_connected.h"
 #include "layers/input.h"
 #include "layers/losses/mse.h"
@@ -23,6 +24,7 @@ struct Registry {
   std::map<std::string, LayerFactory> factories = {
       {"input", factory<InputLayer>()},
       {"fully_connected", factory<FullyConnectedLayer>()},
+      {"conv2d", factory<Conv2DLayer>()},
       {"multiout", factory<MultiOutLayer>()},
       {"mse", factory<MseLoss>()},
   };

@@ -1,0 +1,47 @@
+// im2col / col2im: unfold one image into the columns a convolution reads, so that the
+// convolution becomes one matrix product (W[out x K] * columns[K x OH*OW]).
+//
+// Column layout, for the channel range [first_channel, first_channel + channels):
+//   row    (c - first_channel) * kernel_h * kernel_w + ki * kernel_w + kj
+//   column oh * out_w + ow
+//   value  image[c][oh * stride_h + ki * dilation_h - pad_top]
+//               [ow * stride_w + kj * dilation_w - pad_left], 0 where that is padding.
+// The row order is the one of a PyTorch conv weight O:(C/groups):kH:kW, so a group's
+// weight rows multiply its columns directly.
+#pragma once
+
+#include <cstddef>
+
+namespace edgetrain::kernels {
+
+// The sizes of one 2-D convolution over a C:H:W image.
+struct ConvGeometry {
+  size_t height = 0, width = 0;  // of the input image
+  size_t kernel_h = 1, kernel_w = 1;
+  size_t stride_h = 1, stride_w = 1;
+  size_t dilation_h = 1, dilation_w = 1;
+  size_t pad_top = 0, pad_bottom = 0, pad_left = 0, pad_right = 0;
+
+  // Extent of the dilated kernel: (kernel - 1) * dilation + 1.
+  size_t kernel_extent_h() const { return (kernel_h - 1) * dilation_h + 1; }
+  size_t kernel_extent_w() const { return (kernel_w - 1) * dilation_w + 1; }
+  // Whether the dilated kernel fits in the padded image (else there is no output).
+  bool fits() const;
+  // Output size; only meaningful when fits().
+  size_t out_h() const;
+  size_t out_w() const;
+  // Rows of the column matrix per channel: kernel_h * kernel_w.
+  size_t kernel_size() const { return kernel_h * kernel_w; }
+};
+
+// Writes the (channels * kernel_h * kernel_w) x (out_h * out_w) column matrix of
+// channels [first_channel, first_channel + channels) of `image` (C:H:W, one sample).
+void im2col(const float* image, const ConvGeometry& geometry, size_t first_channel, size_t channels,
+            float* columns);
+
+// The adjoint of im2col: ADDS every column value back to the image position it was read
+// from (padding positions are dropped). The caller zeroes `image` first if needed.
+void col2im(const float* columns, const ConvGeometry& geometry, size_t first_channel,
+            size_t channels, float* image);
+
+}  // namespace edgetrain::kernels

@@ -1,0 +1,76 @@
+// conv2d: 2-D convolution (cross-correlation) as torch.nn.Conv2d, computed per sample
+// and per group as im2col followed by one GEMM.
+//   input  N:C:H:W  ->  output N:filters:OH:OW
+//   weight filters:(C/groups):kH:kW (PyTorch's layout), bias 1:1:1:filters
+//   OH = (H + pad_top + pad_bottom - dilation_h * (kH - 1) - 1) / stride_h + 1, same for OW.
+// Properties:
+//   filters (required), kernel_size (required; "3" or "3,3"),
+//   stride (1,1), dilation (1,1), groups (1; groups = C with filters = k * C is depthwise),
+//   padding (valid): "valid" = 0, "same" = output ceil(in / stride) with the total padding
+//     split TensorFlow-style (the odd pixel goes to the bottom/right), "p" = all sides,
+//     "ph,pw" = symmetric per axis, "top,bottom,left,right",
+//   bias (true; NNTrainer's disable_bias=true also works), weight_initializer
+//   (xavier_uniform), bias_initializer (zeros), activation (none).
+// Memory: one sample's columns of one group, (C/groups * kH * kW) x (OH * OW), as forward
+// scratch and again as backward scratch; none for a 1x1 stride-1 unpadded convolution,
+// whose columns are the input itself.
+#pragma once
+
+#include <array>
+
+#include "edgetrain/layer.h"
+#include "kernels/im2col.h"
+#include "layers/fused_activation.h"
+
+namespace edgetrain {
+
+class Conv2DLayer : public Layer {
+ public:
+  std::string type() const override { return "conv2d"; }
+  bool set_property(const std::string& key, const std::string& value,
+                    const std::string& owner) override;
+  std::string property_keys() const override;
+  void finalize(FinalizeContext& context) override;
+  void forward(RunContext& context) override;
+  void calc_derivative(RunContext& context) override;
+  void calc_gradient(RunContext& context) override;
+  // Only calc_gradient reads the input (to unfold it again); a frozen layer does not.
+  bool backward_needs_input(size_t) const override { return trainable_; }
+  bool backward_needs_output(size_t) const override { return activation_.needs_output(); }
+
+ private:
+  void check_properties(const FinalizeContext& context) const;
+  kernels::ConvGeometry make_geometry(const FinalizeContext& context) const;
+  void declare_tensors(FinalizeContext& context, const TensorShape& output);
+  // The column matrix of group g of one sample: the input itself when pointwise_,
+  // else `buffer` after im2col.
+  const float* group_columns(const float* image, size_t g, float* buffer) const;
+  void weight_gradient(RunContext& context, const float* output_grad) const;
+  void bias_gradient(RunContext& context, const float* output_grad) const;
+
+  // Properties.
+  size_t filters_ = 0;
+  std::array<size_t, 2> kernel_size_ = {0, 0};
+  std::array<size_t, 2> stride_ = {1, 1};
+  std::array<size_t, 2> dilation_ = {1, 1};
+  size_t groups_ = 1;
+  bool same_padding_ = false;
+  std::array<size_t, 4> padding_ = {0, 0, 0, 0};  // top, bottom, left, right
+  bool bias_ = true;
+  Initializer weight_initializer_ = Initializer::xavier_uniform;
+  Initializer bias_initializer_ = Initializer::zeros;
+  FusedActivation activation_;
+
+  // Set by finalize.
+  kernels::ConvGeometry geometry_;
+  size_t group_channels_ = 0;  // C / groups
+  size_t group_filters_ = 0;   // filters / groups
+  size_t column_rows_ = 0;     // C / groups * kH * kW: the GEMM's inner dimension
+  size_t positions_ = 0;       // OH * OW
+  bool pointwise_ = false;     // 1x1, stride 1, no padding: im2col is the identity
+  bool trainable_ = true;
+  int forward_columns_ = -1;  // tensor indices, -1 when pointwise_
+  int backward_columns_ = -1;
+};
+
+}  // namespace edgetrain
