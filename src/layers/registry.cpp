@@ -5,6 +5,7 @@
 
 #include "edgetrain/error.h"
 #include "edgetrain/layer.h"
+#include "layers/activation.h"
 #include "layers/fully_connected.h"
 #include "layers/input.h"
 #include "layers/losses/mse.h"
@@ -24,6 +25,7 @@ struct Registry {
       {"input", factory<InputLayer>()},
       {"fully_connected", factory<FullyConnectedLayer>()},
       {"multiout", factory<MultiOutLayer>()},
+      {"activation", factory<ActivationLayer>()},
       {"mse", factory<MseLoss>()},
   };
 };
