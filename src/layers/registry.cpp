@@ -6,6 +6,7 @@
 #include "edgetrain/error.h"
 #include "edgetrain/layer.h"
 #include "layers/activation.h"
+#include "layers/batch_normalization.h"
 #include "layers/fully_connected.h"
 #include "layers/input.h"
 #include "layers/losses/mse.h"
@@ -26,6 +27,7 @@ struct Registry {
       {"fully_connected", factory<FullyConnectedLayer>()},
       {"multiout", factory<MultiOutLayer>()},
       {"activation", factory<ActivationLayer>()},
+      {"batch_normalization", factory<BatchNormalizationLayer>()},
       {"mse", factory<MseLoss>()},
   };
 };
