@@ -7,6 +7,7 @@
 #include "edgetrain/layer.h"
 #include "layers/activation.h"
 #include "layers/batch_normalization.h"
+#include "layers/dropout.h"
 #include "layers/fully_connected.h"
 #include "layers/input.h"
 #include "layers/losses/mse.h"
@@ -28,6 +29,7 @@ struct Registry {
       {"multiout", factory<MultiOutLayer>()},
       {"activation", factory<ActivationLayer>()},
       {"batch_normalization", factory<BatchNormalizationLayer>()},
+      {"dropout", factory<DropoutLayer>()},
       {"mse", factory<MseLoss>()},
   };
 };
