@@ -24,16 +24,15 @@ bool ActivationLayer::derivative_reads_output() const {
 void ActivationLayer::finalize(FinalizeContext& context) {
   context.expect_inputs(1, 1);
   if (!has_activation_)
-    throw PropertyError(context.owner() + ": property 'activation' is required (one of: " +
-                        activation_names() + ")");
+    throw PropertyError(context.owner() +
+                        ": property 'activation' is required (one of: " + activation_names() + ")");
   context.set_output_shape(context.input_shape());
 }
 
 void ActivationLayer::forward(RunContext& context) {
   const Tensor& input = context.input();
   Tensor& output = context.output();
-  activation_forward(activation_, input.data(), output.data(), output.size(),
-                     output.shape().width);
+  activation_forward(activation_, input.data(), output.data(), output.size(), output.shape().width);
 }
 
 void ActivationLayer::calc_derivative(RunContext& context) {

@@ -73,8 +73,8 @@ struct GradientSums {
   double dy_x_hat = 0.0;
 };
 
-GradientSums feature_gradient_sums(const float* dy, const float* x_hat,
-                                   const FeatureLayout& layout, size_t k) {
+GradientSums feature_gradient_sums(const float* dy, const float* x_hat, const FeatureLayout& layout,
+                                   size_t k) {
   GradientSums sums;
   for_each_value(layout, k, [&](size_t i) {
     sums.dy += dy[i];
@@ -151,10 +151,14 @@ void BatchNormalizationLayer::finalize(FinalizeContext& context) {
   context.request_weight({.name = "gamma", .shape = features, .initializer = gamma_initializer_});
   context.request_weight({.name = "beta", .shape = features, .initializer = beta_initializer_});
   // Persistent state that training forwards update; no gradient, no optimizer state.
-  context.request_weight({.name = "running_mean", .shape = features,
-                          .initializer = moving_mean_initializer_, .trainable = false});
-  context.request_weight({.name = "running_var", .shape = features,
-                          .initializer = moving_variance_initializer_, .trainable = false});
+  context.request_weight({.name = "running_mean",
+                          .shape = features,
+                          .initializer = moving_mean_initializer_,
+                          .trainable = false});
+  context.request_weight({.name = "running_var",
+                          .shape = features,
+                          .initializer = moving_variance_initializer_,
+                          .trainable = false});
   // Sized for the compiled batch; a smaller last batch uses the first samples.
   normalized_ = context.request_tensor("normalized", input.with_batch(context.batch()),
                                        Lifespan::forward_to_backward);
@@ -189,8 +193,8 @@ void BatchNormalizationLayer::normalize_with_batch_statistics(RunContext& contex
     inv_std[k] = static_cast<float>(1.0 / std::sqrt(moments.variance + epsilon_));
     normalize_feature(x, x_hat, y, layout, k, static_cast<float>(moments.mean), inv_std[k],
                       gamma[k], beta[k]);
-    running_mean[k] = (1.0f - momentum_) * running_mean[k] +
-                      momentum_ * static_cast<float>(moments.mean);
+    running_mean[k] =
+        (1.0f - momentum_) * running_mean[k] + momentum_ * static_cast<float>(moments.mean);
     running_var[k] = (1.0f - momentum_) * running_var[k] +
                      momentum_ * static_cast<float>(moments.variance * unbiased);
   }
@@ -247,9 +251,8 @@ void BatchNormalizationLayer::calc_derivative(RunContext& context) {
     const GradientSums sums = feature_gradient_sums(dy, x_hat, features, k);
     const float mean_dy = static_cast<float>(sums.dy / count);
     const float mean_dy_x_hat = static_cast<float>(sums.dy_x_hat / count);
-    for_each_value(features, k, [&](size_t i) {
-      dx[i] = scale * (dy[i] - mean_dy - x_hat[i] * mean_dy_x_hat);
-    });
+    for_each_value(features, k,
+                   [&](size_t i) { dx[i] = scale * (dy[i] - mean_dy - x_hat[i] * mean_dy_x_hat); });
   }
 }
 

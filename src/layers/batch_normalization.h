@@ -60,8 +60,8 @@ class BatchNormalizationLayer : public Layer {
   Initializer moving_mean_initializer_ = Initializer::zeros;
   Initializer moving_variance_initializer_ = Initializer::ones;
 
-  size_t axis_ = 1;  // resolved in finalize
-  std::string owner_;  // for errors found at run time
+  size_t axis_ = 1;        // resolved in finalize
+  std::string owner_;      // for errors found at run time
   size_t normalized_ = 0;  // tensor index of x-hat
   size_t inv_std_ = 0;     // tensor index of 1 / sqrt(var + epsilon)
 };

@@ -67,11 +67,11 @@ TEST(Activation, DeclaresWhatBackwardReads) {
     const char* activation;
     bool input, output;
   };
-  for (const Expected& expected : {Expected{"relu", false, true}, Expected{"sigmoid", false, true},
-                                   Expected{"softmax", false, true}, Expected{"gelu", true, false},
-                                   Expected{"swish", true, false},
-                                   Expected{"hard_swish", true, false},
-                                   Expected{"none", false, false}}) {
+  for (const Expected& expected :
+       {Expected{"relu", false, true}, Expected{"sigmoid", false, true},
+        Expected{"softmax", false, true}, Expected{"gelu", true, false},
+        Expected{"swish", true, false}, Expected{"hard_swish", true, false},
+        Expected{"none", false, false}}) {
     SCOPED_TRACE(expected.activation);
     std::unique_ptr<LayerNode> node =
         createLayer("activation", {std::string("activation=") + expected.activation});

@@ -50,8 +50,8 @@ TEST(BatchNormalization, MatchesPyTorch) { run_layer_golden_file("batch_normaliz
 TEST(BatchNormalization, TrainingGradientsMatchFiniteDifferences) {
   for (const auto& [properties, shape] :
        std::vector<std::pair<std::vector<std::string>, TensorShape>>{
-           {{}, TensorShape(2, 3, 3, 4)},                // per channel
-           {{}, TensorShape(5, 1, 1, 4)},                // per feature
+           {{}, TensorShape(2, 3, 3, 4)},                  // per channel
+           {{}, TensorShape(5, 1, 1, 4)},                  // per feature
            {{"axis=height"}, TensorShape(2, 2, 3, 4)}}) {  // per row
     SCOPED_TRACE(shape.str());
     LayerHarness harness("batch_normalization", properties, {shape});
@@ -162,8 +162,7 @@ TEST(BatchNormalization, BadPropertiesAreErrors) {
 }
 
 TEST(BatchNormalization, UnknownPropertyIsAnError) {
-  const std::string message =
-      error_of<PropertyError>({"decay=0.9"}, TensorShape(2, 3, 2, 2));
+  const std::string message = error_of<PropertyError>({"decay=0.9"}, TensorShape(2, 3, 2, 2));
   EXPECT_NE(message.find("decay"), std::string::npos) << message;
   EXPECT_NE(message.find("momentum"), std::string::npos) << message;  // lists the keys
 }

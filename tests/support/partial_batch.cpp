@@ -33,7 +33,8 @@ void fill(Tensor tensor, size_t batch, uint64_t seed) {
 
 }  // namespace
 
-void expect_partial_batch_matches(const std::string& type, const std::vector<std::string>& properties,
+void expect_partial_batch_matches(const std::string& type,
+                                  const std::vector<std::string>& properties,
                                   const TensorShape& sample_shape, size_t unit, size_t batch) {
   std::unique_ptr<Model> larger = build(type, properties, sample_shape, unit, batch + 1);
   std::unique_ptr<Model> exact = build(type, properties, sample_shape, unit, batch);

@@ -14,7 +14,8 @@ namespace edgetrain::testing {
 // compiled for exactly `batch`. Expects the same loss, the same weights after the step (so
 // the layer's input and weight gradients agree) and the same evaluation outputs after it.
 // `sample_shape` is C:H:W of the model input; fully_connected maps its width to `unit`.
-void expect_partial_batch_matches(const std::string& type, const std::vector<std::string>& properties,
+void expect_partial_batch_matches(const std::string& type,
+                                  const std::vector<std::string>& properties,
                                   const TensorShape& sample_shape, size_t unit, size_t batch);
 
 }  // namespace edgetrain::testing
