@@ -5,7 +5,10 @@
 
 #include "edgetrain/error.h"
 #include "edgetrain/layer.h"
+#include "layers/activation.h"
+#include "layers/batch_normalization.h"
 #include "layers/conv2d.h"
+#include "layers/dropout.h"
 #include "layers/fully_connected.h"
 #include "layers/input.h"
 #include "layers/losses/mse.h"
@@ -26,6 +29,9 @@ struct Registry {
       {"fully_connected", factory<FullyConnectedLayer>()},
       {"conv2d", factory<Conv2DLayer>()},
       {"multiout", factory<MultiOutLayer>()},
+      {"activation", factory<ActivationLayer>()},
+      {"batch_normalization", factory<BatchNormalizationLayer>()},
+      {"dropout", factory<DropoutLayer>()},
       {"mse", factory<MseLoss>()},
   };
 };

@@ -158,6 +158,11 @@ void expect_gradients_match(LayerHarness& harness, const GradCheckOptions& optio
       for (float& value : r.back()) value = rng.uniform(-1.0f, 1.0f);
     }
   }
+  // A layer whose backward does not read its inputs lets the planner reuse their memory
+  // (e.g. for the input gradients), so keep a copy to restore for the perturbed forwards.
+  std::vector<std::vector<float>> inputs;
+  for (size_t i = 0; i < harness.num_inputs(); ++i)
+    inputs.emplace_back(harness.input(i).begin(), harness.input(i).end());
   harness.reseed(7);
   harness.forward(options.training);
   for (size_t k = 0; k < r.size(); ++k) std::copy(r[k].begin(), r[k].end(), harness.output_grad(k).data());
@@ -168,6 +173,8 @@ void expect_gradients_match(LayerHarness& harness, const GradCheckOptions& optio
     Tensor grad = harness.input_grad(i);
     input_grads.emplace_back(grad.begin(), grad.end());
   }
+  for (size_t i = 0; i < harness.num_inputs(); ++i)
+    std::copy(inputs[i].begin(), inputs[i].end(), harness.input(i).data());
   std::map<std::string, std::vector<float>> weight_grads;
   for (const std::string& name : harness.weight_names())
     weight_grads[name] = harness.weight_grad(name);
