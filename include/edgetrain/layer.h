@@ -124,6 +124,8 @@ class RunContext {
   // The target of a loss layer, shaped like its input.
   const Tensor& label() const { return label_; }
   size_t batch() const { return batch_; }
+  // The mode of the last forward; backward sees the same mode (a backward after an
+  // evaluation-mode forward is fine-tuning with frozen statistics).
   bool training() const { return training_; }
   Rng& rng() { return *rng_; }
 

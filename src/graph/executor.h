@@ -25,7 +25,7 @@ class Executor {
   size_t batch() const { return batch_; }
 
   void forward(bool training);
-  // Backward and optimizer update for the last forward(true). External gradients
+  // Backward and optimizer update for the last forward, in that forward's mode. External gradients
   // (of outputs no loss consumes) must be set; set_external_gradients_zero() zeroes them.
   void backward();
   void set_external_gradients_zero();

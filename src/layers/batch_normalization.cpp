@@ -141,7 +141,7 @@ std::string BatchNormalizationLayer::property_keys() const {
 void BatchNormalizationLayer::finalize(FinalizeContext& context) {
   context.expect_inputs(1, 1);
   const TensorShape& input = context.input_shape();
-  axis_ = axis_property_ != 0 ? axis_property_ : (input.channel > 1 ? 1 : 3);
+  axis_ = axis_property_ != 0 ? axis_property_ : (input.channel == 1 && input.height == 1 ? 3 : 1);
   owner_ = context.owner();
   context.set_output_shape(input);
 

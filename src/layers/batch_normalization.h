@@ -7,9 +7,8 @@
 //   axis=channel (or 1): per channel over N, H, W       (BatchNorm2d)
 //   axis=height  (or 2): per row over N, C, W
 //   axis=width   (or 3): per width entry over N, C, H   (BatchNorm1d on N:1:1:F)
-// Default, as NNTrainer: channel when the input has more than one channel, else width. So a
-// conv output N:C:H:W normalizes per channel and a fully_connected output N:1:1:F per
-// feature; a single-channel image N:1:H:W would get width, so set axis=channel there.
+// Default: width for a flat input N:1:1:F (a fully_connected output, per feature), channel
+// for everything else (a conv output N:C:H:W, single-channel images N:1:H:W included).
 //
 // Weights, each with the K features along the axis (1:K:1:1, 1:1:K:1 or 1:1:1:K):
 //   gamma, beta                  trainable

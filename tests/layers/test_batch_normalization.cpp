@@ -72,7 +72,7 @@ TEST(BatchNormalization, EvaluationGradientsMatchFiniteDifferences) {
   }
 }
 
-TEST(BatchNormalization, DefaultAxisIsChannelElseWidth) {
+TEST(BatchNormalization, DefaultAxisIsWidthForFlatInputElseChannel) {
   struct Expected {
     std::vector<std::string> properties;
     TensorShape input, weight;
@@ -80,7 +80,8 @@ TEST(BatchNormalization, DefaultAxisIsChannelElseWidth) {
   for (const Expected& expected : {
            Expected{{}, TensorShape(2, 3, 4, 5), TensorShape(1, 3, 1, 1)},
            Expected{{}, TensorShape(2, 1, 1, 5), TensorShape(1, 1, 1, 5)},
-           Expected{{}, TensorShape(2, 1, 4, 5), TensorShape(1, 1, 1, 5)},
+           Expected{{}, TensorShape(2, 1, 4, 5), TensorShape(1, 1, 1, 1)},
+           Expected{{"axis=width"}, TensorShape(2, 1, 4, 5), TensorShape(1, 1, 1, 5)},
            Expected{{"axis=channel"}, TensorShape(2, 1, 4, 5), TensorShape(1, 1, 1, 1)},
            Expected{{"axis=2"}, TensorShape(2, 3, 4, 5), TensorShape(1, 1, 4, 1)},
            Expected{{"axis=width"}, TensorShape(2, 3, 4, 5), TensorShape(1, 1, 1, 5)},

@@ -77,13 +77,13 @@ def main():
     # Defaults: momentum 0.1, epsilon 1e-5.
     bn = torch.nn.BatchNorm2d(3)
     bn_case(writer, "conv_defaults", [], bn, bn, conv_input((2, 3, 3, 4)), True)
-    # N:1:H:F (a fully_connected output over rows): the default axis is width, so each
-    # feature is normalized over N and H, as BatchNorm1d on (N, F, H).
+    # N:1:H:F (a fully_connected output over rows) with axis=width: each feature is
+    # normalized over N and H, as BatchNorm1d on (N, F, H).
     bn = torch.nn.BatchNorm1d(5, eps=1e-3)
     x = conv_input((2, 5, 3, 1)).permute(0, 3, 2, 1).contiguous()  # 2:1:3:5
     module = Around(bn, lambda t: t.squeeze(1).transpose(1, 2),
                     lambda t: t.transpose(1, 2).unsqueeze(1))
-    bn_case(writer, "rows_default_width", ["epsilon=1e-3"], bn, module, x, True)
+    bn_case(writer, "rows_axis_width", ["axis=width", "epsilon=1e-3"], bn, module, x, True)
     # axis=height: per row over N, C, W, as BatchNorm2d on (N, H, C, W).
     bn = torch.nn.BatchNorm2d(4, eps=1e-3)
     x = conv_input((2, 4, 3, 5)).permute(0, 2, 1, 3).contiguous()  # 2:3:4:5
