@@ -7,6 +7,8 @@
 #include "edgetrain/layer.h"
 #include "layers/fully_connected.h"
 #include "layers/input.h"
+#include "layers/losses/bce_with_logits.h"
+#include "layers/losses/cross_entropy.h"
 #include "layers/losses/mse.h"
 #include "layers/multiout.h"
 
@@ -25,6 +27,8 @@ struct Registry {
       {"fully_connected", factory<FullyConnectedLayer>()},
       {"multiout", factory<MultiOutLayer>()},
       {"mse", factory<MseLoss>()},
+      {"cross_entropy", factory<CrossEntropyLoss>()},
+      {"bce_with_logits", factory<BceWithLogitsLoss>()},
   };
 };
 
