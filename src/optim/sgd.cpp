@@ -38,11 +38,11 @@ void Sgd::validate(const std::string& owner) const {
   if (!nesterov_) return;
   // Nesterov momentum looks ahead along an undamped momentum buffer (as in PyTorch).
   if (momentum_ <= 0.0f)
-    throw PropertyError(owner + ": nesterov=true needs momentum > 0, found momentum=" +
-                        format_float(momentum_));
+    throw PropertyError(
+        owner + ": nesterov=true needs momentum > 0, found momentum=" + format_float(momentum_));
   if (dampening_ != 0.0f)
-    throw PropertyError(owner + ": nesterov=true needs dampening=0, found dampening=" +
-                        format_float(dampening_));
+    throw PropertyError(
+        owner + ": nesterov=true needs dampening=0, found dampening=" + format_float(dampening_));
 }
 
 std::string Sgd::property_keys() const {

@@ -110,8 +110,7 @@ TEST(Sgd, TypeAndKeysAreCaseInsensitive) {
 }
 
 TEST(OptimizerRegistry, UnknownTypeListsKnownTypes) {
-  expect_error<UnknownTypeError>([] { createOptimizer("rmsprop"); },
-                                 {"rmsprop", "adam", "sgd"});
+  expect_error<UnknownTypeError>([] { createOptimizer("rmsprop"); }, {"rmsprop", "adam", "sgd"});
 }
 
 TEST(Sgd, UnknownPropertyNamesTheKey) {
@@ -168,7 +167,9 @@ TEST(Sgd, NesterovWithoutMomentumIsAnError) {
   expect_error<PropertyError>([] { createOptimizer("sgd", {"nesterov=true"}); },
                               {"optimizer 'sgd'", "nesterov", "momentum > 0", "found momentum=0"});
   expect_error<PropertyError>(
-      [] { createOptimizer("sgd", {"momentum=0.9", "dampening=0.1", "nesterov=true"}); },
+      [] {
+        createOptimizer("sgd", {"momentum=0.9", "dampening=0.1", "nesterov=true"});
+      },
       {"optimizer 'sgd'", "nesterov", "dampening=0", "found dampening=0.1"});
 }
 
@@ -180,13 +181,15 @@ TEST(Sgd, NesterovMayComeBeforeMomentum) {
 TEST(Scheduler, ConstantReturnsTheOptimizerRate) {
   std::unique_ptr<LearningRateScheduler> scheduler = createLearningRateScheduler("constant");
   EXPECT_EQ(scheduler->type(), "constant");
-  for (size_t iteration : {0u, 1u, 1000u}) EXPECT_EQ(scheduler->learning_rate(iteration, 0.125f), 0.125f);
+  for (size_t iteration : {0u, 1u, 1000u})
+    EXPECT_EQ(scheduler->learning_rate(iteration, 0.125f), 0.125f);
 }
 
 TEST(Scheduler, ConstantReturnsItsOwnRateWhenSet) {
   std::unique_ptr<LearningRateScheduler> scheduler =
       createLearningRateScheduler("constant", {"learning_rate=0.5"});
-  for (size_t iteration : {0u, 7u, 1000u}) EXPECT_EQ(scheduler->learning_rate(iteration, 0.125f), 0.5f);
+  for (size_t iteration : {0u, 7u, 1000u})
+    EXPECT_EQ(scheduler->learning_rate(iteration, 0.125f), 0.5f);
 }
 
 TEST(Scheduler, NegativeRateIsAnError) {
