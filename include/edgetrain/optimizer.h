@@ -23,6 +23,9 @@ class LearningRateScheduler {
   virtual bool set_property(const std::string& key, const std::string& value,
                             const std::string& owner) = 0;
   virtual std::string property_keys() const = 0;
+  // Checks properties that constrain each other, once all are set, so that their order
+  // does not matter. Throws PropertyError naming `owner`.
+  virtual void validate(const std::string& /*owner*/) const {}
   virtual float learning_rate(size_t iteration, float base_learning_rate) const = 0;
 };
 
@@ -40,6 +43,9 @@ class Optimizer {
   virtual bool set_property(const std::string& key, const std::string& value,
                             const std::string& owner) = 0;
   virtual std::string property_keys() const = 0;
+  // Checks properties that constrain each other, once all are set, so that their order
+  // does not matter. Throws PropertyError naming `owner`.
+  virtual void validate(const std::string& /*owner*/) const {}
   // Names of the state tensors kept per weight, each shaped like the weight.
   virtual std::vector<std::string> state_names() const = 0;
   // weight -= update(grad, state); state tensors are zero before the first step.

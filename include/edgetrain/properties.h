@@ -28,6 +28,11 @@ size_t parse_positive(const std::string& value, const std::string& owner, const 
 // A non-negative integer.
 size_t parse_count(const std::string& value, const std::string& owner, const std::string& key);
 float parse_float(const std::string& value, const std::string& owner, const std::string& key);
+// A finite number >= 0, e.g. a learning rate.
+float parse_non_negative_float(const std::string& value, const std::string& owner,
+                               const std::string& key);
+// A number in [0, 1), e.g. a decay rate such as Adam's beta1.
+float parse_fraction(const std::string& value, const std::string& owner, const std::string& key);
 bool parse_bool(const std::string& value, const std::string& owner, const std::string& key);
 // One or two non-negative integers "3" or "3,3"; one value is used for both.
 std::array<size_t, 2> parse_pair(const std::string& value, const std::string& owner,

@@ -11,6 +11,8 @@
 #include "layers/dropout.h"
 #include "layers/fully_connected.h"
 #include "layers/input.h"
+#include "layers/losses/bce_with_logits.h"
+#include "layers/losses/cross_entropy.h"
 #include "layers/losses/mse.h"
 #include "layers/multiout.h"
 
@@ -33,6 +35,8 @@ struct Registry {
       {"batch_normalization", factory<BatchNormalizationLayer>()},
       {"dropout", factory<DropoutLayer>()},
       {"mse", factory<MseLoss>()},
+      {"cross_entropy", factory<CrossEntropyLoss>()},
+      {"bce_with_logits", factory<BceWithLogitsLoss>()},
   };
 };
 

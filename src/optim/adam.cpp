@@ -2,27 +2,24 @@
 
 #include <cmath>
 
-#include "edgetrain/error.h"
 #include "edgetrain/properties.h"
 
 namespace edgetrain {
 
 bool Adam::set_property(const std::string& key, const std::string& value, const std::string& owner) {
   if (key == "learning_rate" || key == "lr") {
-    learning_rate_ = parse_float(value, owner, key);
+    learning_rate_ = parse_non_negative_float(value, owner, key);
   } else if (key == "beta1") {
-    beta1_ = parse_float(value, owner, key);
+    beta1_ = parse_fraction(value, owner, key);
   } else if (key == "beta2") {
-    beta2_ = parse_float(value, owner, key);
+    beta2_ = parse_fraction(value, owner, key);
   } else if (key == "epsilon") {
-    epsilon_ = parse_float(value, owner, key);
+    epsilon_ = parse_non_negative_float(value, owner, key);
   } else if (key == "weight_decay") {
-    weight_decay_ = parse_float(value, owner, key);
+    weight_decay_ = parse_non_negative_float(value, owner, key);
   } else {
     return false;
   }
-  if (beta1_ < 0.0f || beta1_ >= 1.0f || beta2_ < 0.0f || beta2_ >= 1.0f)
-    throw PropertyError(owner + ": beta1 and beta2 must be in [0, 1)");
   return true;
 }
 

@@ -1,7 +1,8 @@
 // adam, as torch.optim.Adam (L2 weight decay added to the gradient):
 //   g += wd * w;  m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2
 //   w -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
-// Properties: learning_rate (lr), beta1, beta2, epsilon, weight_decay.
+// Properties: learning_rate (lr, default 1e-3), beta1 (0.9), beta2 (0.999), epsilon
+// (1e-8), weight_decay (0). Betas must be in [0, 1), the others >= 0.
 #pragma once
 
 #include "edgetrain/optimizer.h"

@@ -1,5 +1,5 @@
 // constant: the optimizer's learning_rate at every iteration, or this scheduler's own
-// learning_rate property when it is set.
+// learning_rate property (>= 0) when it is set.
 #pragma once
 
 #include "edgetrain/optimizer.h"

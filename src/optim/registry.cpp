@@ -46,6 +46,7 @@ std::unique_ptr<Base> create(const Factories<Base>& factories, const char* what,
     auto [key, value] = split_property(text, owner);
     if (!object->set_property(key, value, owner)) throw_unknown_property(owner, key, object->property_keys());
   }
+  object->validate(owner);
   return object;
 }
 

@@ -1,27 +1,48 @@
 #include "optim/sgd.h"
 
+#include <sstream>
+
 #include "edgetrain/error.h"
 #include "edgetrain/properties.h"
 
 namespace edgetrain {
+namespace {
+
+// Shortest readable form ("0.9", not "0.900000"), for messages.
+std::string format_float(float value) {
+  std::ostringstream text;
+  text << value;
+  return text.str();
+}
+
+}  // namespace
 
 bool Sgd::set_property(const std::string& key, const std::string& value, const std::string& owner) {
   if (key == "learning_rate" || key == "lr") {
-    learning_rate_ = parse_float(value, owner, key);
+    learning_rate_ = parse_non_negative_float(value, owner, key);
   } else if (key == "momentum") {
-    momentum_ = parse_float(value, owner, key);
+    momentum_ = parse_non_negative_float(value, owner, key);
   } else if (key == "dampening") {
     dampening_ = parse_float(value, owner, key);
   } else if (key == "nesterov") {
     nesterov_ = parse_bool(value, owner, key);
   } else if (key == "weight_decay") {
-    weight_decay_ = parse_float(value, owner, key);
+    weight_decay_ = parse_non_negative_float(value, owner, key);
   } else {
     return false;
   }
-  if (nesterov_ && (momentum_ <= 0.0f || dampening_ != 0.0f))
-    throw PropertyError(owner + ": nesterov needs momentum > 0 and dampening = 0");
   return true;
+}
+
+void Sgd::validate(const std::string& owner) const {
+  if (!nesterov_) return;
+  // Nesterov momentum looks ahead along an undamped momentum buffer (as in PyTorch).
+  if (momentum_ <= 0.0f)
+    throw PropertyError(
+        owner + ": nesterov=true needs momentum > 0, found momentum=" + format_float(momentum_));
+  if (dampening_ != 0.0f)
+    throw PropertyError(
+        owner + ": nesterov=true needs dampening=0, found dampening=" + format_float(dampening_));
 }
 
 std::string Sgd::property_keys() const {

@@ -103,6 +103,12 @@ struct Model::Compiled {
   std::unique_ptr<Executor> executor;
   std::vector<int> output_ids;  // predictions fed to losses, then unconsumed outputs
   Rng shuffle_rng;
+
+  // Tensor `id` seen with the compiled batch size, whatever batch the last step ran with
+  // (the executor's own views shrink to a partial batch).
+  Tensor full_batch(int id) const {
+    return Tensor(executor->tensor(id).data(), graph.tensors[id].shape);
+  }
 };
 
 Model::Model() = default;
@@ -180,21 +186,21 @@ void Model::require_initialized(const char* what) const {
 std::vector<Tensor> Model::inputs() {
   require_initialized("inputs()");
   std::vector<Tensor> result;
-  for (int id : compiled_->graph.input_tensors) result.push_back(compiled_->executor->tensor(id));
+  for (int id : compiled_->graph.input_tensors) result.push_back(compiled_->full_batch(id));
   return result;
 }
 
 std::vector<Tensor> Model::labels() {
   require_initialized("labels()");
   std::vector<Tensor> result;
-  for (int id : compiled_->graph.label_tensors) result.push_back(compiled_->executor->tensor(id));
+  for (int id : compiled_->graph.label_tensors) result.push_back(compiled_->full_batch(id));
   return result;
 }
 
 std::vector<Tensor> Model::outputs() {
   require_initialized("outputs()");
   std::vector<Tensor> result;
-  for (int id : compiled_->output_ids) result.push_back(compiled_->executor->tensor(id));
+  for (int id : compiled_->output_ids) result.push_back(compiled_->full_batch(id));
   return result;
 }
 
