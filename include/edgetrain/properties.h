@@ -31,8 +31,14 @@ float parse_float(const std::string& value, const std::string& owner, const std:
 // A finite number >= 0, e.g. a learning rate.
 float parse_non_negative_float(const std::string& value, const std::string& owner,
                                const std::string& key);
-// A number in [0, 1), e.g. a decay rate such as Adam's beta1.
+// A finite number > 0, e.g. an epsilon.
+float parse_positive_float(const std::string& value, const std::string& owner,
+                           const std::string& key);
+// A number in [0, 1), e.g. a decay rate such as Adam's beta1 or a dropout rate.
 float parse_fraction(const std::string& value, const std::string& owner, const std::string& key);
+// A number in [0, 1], e.g. batch norm's momentum.
+float parse_unit_interval(const std::string& value, const std::string& owner,
+                          const std::string& key);
 bool parse_bool(const std::string& value, const std::string& owner, const std::string& key);
 // One or two non-negative integers "3" or "3,3"; one value is used for both.
 std::array<size_t, 2> parse_pair(const std::string& value, const std::string& owner,

@@ -95,6 +95,20 @@ float parse_fraction(const std::string& value, const std::string& owner, const s
   return result;
 }
 
+float parse_positive_float(const std::string& value, const std::string& owner,
+                           const std::string& key) {
+  float result = parse_float(value, owner, key);
+  if (result <= 0.0f) throw_bad_value(owner, key, value, "a number > 0");
+  return result;
+}
+
+float parse_unit_interval(const std::string& value, const std::string& owner,
+                          const std::string& key) {
+  float result = parse_float(value, owner, key);
+  if (result < 0.0f || result > 1.0f) throw_bad_value(owner, key, value, "a number in [0, 1]");
+  return result;
+}
+
 bool parse_bool(const std::string& value, const std::string& owner, const std::string& key) {
   std::string lower = to_lower(value);
   if (lower == "true" || lower == "1" || lower == "yes" || lower == "on") return true;

@@ -83,23 +83,6 @@ GradientSums feature_gradient_sums(const float* dy, const float* x_hat, const Fe
   return sums;
 }
 
-float parse_fraction(const std::string& value, const std::string& owner, const std::string& key) {
-  const float fraction = parse_float(value, owner, key);
-  if (fraction < 0.0f || fraction > 1.0f)
-    throw PropertyError(owner + ": property '" + key + "' has bad value '" + value +
-                        "': expected a number in [0, 1]");
-  return fraction;
-}
-
-float parse_positive_float(const std::string& value, const std::string& owner,
-                           const std::string& key) {
-  const float number = parse_float(value, owner, key);
-  if (number <= 0.0f)
-    throw PropertyError(owner + ": property '" + key + "' has bad value '" + value +
-                        "': expected a number > 0");
-  return number;
-}
-
 // "channel", "height", "width" or their N:C:H:W index 1, 2, 3.
 size_t parse_axis(const std::string& value, const std::string& owner, const std::string& key) {
   const std::string axis =
@@ -116,7 +99,7 @@ bool BatchNormalizationLayer::set_property(const std::string& key, const std::st
   if (key == "axis") {
     axis_property_ = parse_axis(value, owner, key);
   } else if (key == "momentum") {
-    momentum_ = parse_fraction(value, owner, key);
+    momentum_ = parse_unit_interval(value, owner, key);
   } else if (key == "epsilon") {
     epsilon_ = parse_positive_float(value, owner, key);
   } else if (key == "gamma_initializer") {

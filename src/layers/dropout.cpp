@@ -9,12 +9,8 @@ namespace edgetrain {
 bool DropoutLayer::set_property(const std::string& key, const std::string& value,
                                 const std::string& owner) {
   if (key != "dropout_rate" && key != "rate") return false;
-  const float rate = parse_float(value, owner, key);
   // A rate of 1 would drop everything and make the 1 / (1 - rate) scale infinite.
-  if (rate < 0.0f || rate >= 1.0f)
-    throw PropertyError(owner + ": property '" + key + "' has bad value '" + value +
-                        "': expected a number in [0, 1)");
-  rate_ = rate;
+  rate_ = parse_fraction(value, owner, key);
   return true;
 }
 
