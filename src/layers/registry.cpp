@@ -9,6 +9,7 @@
 #include "layers/input.h"
 #include "layers/losses/mse.h"
 #include "layers/multiout.h"
+#include "layers/pooling2d.h"
 
 namespace edgetrain {
 namespace {
@@ -25,6 +26,7 @@ struct Registry {
       {"fully_connected", factory<FullyConnectedLayer>()},
       {"multiout", factory<MultiOutLayer>()},
       {"mse", factory<MseLoss>()},
+      {"pooling2d", factory<Pooling2DLayer>()},
   };
 };
 
