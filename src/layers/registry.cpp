@@ -5,11 +5,13 @@
 
 #include "edgetrain/error.h"
 #include "edgetrain/layer.h"
+#include "layers/flatten.h"
 #include "layers/fully_connected.h"
 #include "layers/input.h"
 #include "layers/losses/mse.h"
 #include "layers/multiout.h"
 #include "layers/pooling2d.h"
+#include "layers/reshape.h"
 
 namespace edgetrain {
 namespace {
@@ -27,6 +29,8 @@ struct Registry {
       {"multiout", factory<MultiOutLayer>()},
       {"mse", factory<MseLoss>()},
       {"pooling2d", factory<Pooling2DLayer>()},
+      {"flatten", factory<FlattenLayer>()},
+      {"reshape", factory<ReshapeLayer>()},
   };
 };
 
