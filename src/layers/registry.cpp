@@ -5,6 +5,8 @@
 
 #include "edgetrain/error.h"
 #include "edgetrain/layer.h"
+#include "layers/addition.h"
+#include "layers/concat.h"
 #include "layers/flatten.h"
 #include "layers/fully_connected.h"
 #include "layers/input.h"
@@ -31,6 +33,8 @@ struct Registry {
       {"pooling2d", factory<Pooling2DLayer>()},
       {"flatten", factory<FlattenLayer>()},
       {"reshape", factory<ReshapeLayer>()},
+      {"concat", factory<ConcatLayer>()},
+      {"addition", factory<AdditionLayer>()},
   };
 };
 
