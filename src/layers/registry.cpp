@@ -6,15 +6,20 @@
 #include "edgetrain/error.h"
 #include "edgetrain/layer.h"
 #include "layers/activation.h"
+#include "layers/addition.h"
 #include "layers/batch_normalization.h"
+#include "layers/concat.h"
 #include "layers/conv2d.h"
 #include "layers/dropout.h"
+#include "layers/flatten.h"
 #include "layers/fully_connected.h"
 #include "layers/input.h"
 #include "layers/losses/bce_with_logits.h"
 #include "layers/losses/cross_entropy.h"
 #include "layers/losses/mse.h"
 #include "layers/multiout.h"
+#include "layers/pooling2d.h"
+#include "layers/reshape.h"
 
 namespace edgetrain {
 namespace {
@@ -37,6 +42,11 @@ struct Registry {
       {"mse", factory<MseLoss>()},
       {"cross_entropy", factory<CrossEntropyLoss>()},
       {"bce_with_logits", factory<BceWithLogitsLoss>()},
+      {"pooling2d", factory<Pooling2DLayer>()},
+      {"flatten", factory<FlattenLayer>()},
+      {"reshape", factory<ReshapeLayer>()},
+      {"concat", factory<ConcatLayer>()},
+      {"addition", factory<AdditionLayer>()},
   };
 };
 

@@ -1,0 +1,258 @@
+#include "layers/pooling2d.h"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "edgetrain/error.h"
+#include "edgetrain/properties.h"
+
+namespace edgetrain {
+namespace {
+
+// float counts exactly up to 2^24, the limit for the argmax positions.
+constexpr size_t kMaxExactPosition = size_t{1} << 24;
+
+std::string pair_text(const std::array<size_t, 2>& pair) {
+  return std::to_string(pair[0]) + "," + std::to_string(pair[1]);
+}
+
+std::array<size_t, 2> parse_positive_pair(const std::string& value, const std::string& owner,
+                                          const std::string& key) {
+  const std::array<size_t, 2> pair = parse_pair(value, owner, key);
+  if (pair[0] == 0 || pair[1] == 0)
+    throw PropertyError(owner + ": property '" + key + "' has bad value '" + value +
+                        "': expected positive integers like 2 or 2,2");
+  return pair;
+}
+
+// TensorFlow's and NNTrainer's "same": just enough padding for ceil(size / stride)
+// windows, split evenly with the odd row or column after the input.
+std::array<size_t, 2> same_padding(size_t size, size_t pool, size_t stride) {
+  const size_t windows = (size + stride - 1) / stride;
+  const size_t needed = (windows - 1) * stride + pool;
+  const size_t total = needed > size ? needed - size : 0;
+  return {total / 2, total - total / 2};
+}
+
+}  // namespace
+
+Pooling2DLayer::Window Pooling2DLayer::Geometry::window(size_t oh, size_t ow) const {
+  // Window start and end in padded coordinates, clipped to the input and shifted back.
+  const size_t top = oh * stride_h;
+  const size_t left = ow * stride_w;
+  return {std::max(top, pad_top) - pad_top, std::min(top + pool_h, pad_top + in_h) - pad_top,
+          std::max(left, pad_left) - pad_left, std::min(left + pool_w, pad_left + in_w) - pad_left};
+}
+
+template <typename Visit>
+void Pooling2DLayer::Geometry::for_each_window(size_t planes, Visit visit) const {
+  size_t o = 0;
+  for (size_t plane = 0; plane < planes; ++plane)
+    for (size_t oh = 0; oh < out_h; ++oh)
+      for (size_t ow = 0; ow < out_w; ++ow) visit(plane, o++, window(oh, ow));
+}
+
+size_t Pooling2DLayer::argmax_in_window(const float* plane, size_t in_w, const Window& window) {
+  size_t best = window.h_begin * in_w + window.w_begin;
+  for (size_t h = window.h_begin; h < window.h_end; ++h) {
+    for (size_t w = window.w_begin; w < window.w_end; ++w) {
+      const size_t i = h * in_w + w;
+      if (plane[i] > plane[best] || std::isnan(plane[i])) best = i;
+    }
+  }
+  return best;
+}
+
+Pooling2DLayer::Padding Pooling2DLayer::parse_padding(const std::string& value,
+                                                      const std::string& owner) {
+  Padding padding;
+  const std::string lower = to_lower(value);
+  if (lower == "valid") return padding;
+  if (lower == "same") {
+    padding.same = true;
+    return padding;
+  }
+  const PropertyError bad(owner + ": property 'padding' has bad value '" + value +
+                          "': expected valid, same, or sizes P, PH,PW or top,bottom,left,right");
+  const std::vector<std::string> pieces = split_list(value);
+  if (pieces.size() != 1 && pieces.size() != 2 && pieces.size() != 4) throw bad;
+  std::vector<size_t> sizes;
+  try {
+    for (const std::string& piece : pieces) sizes.push_back(parse_count(piece, owner, "padding"));
+  } catch (const PropertyError&) {
+    throw bad;
+  }
+  if (sizes.size() == 1) padding.sides = {sizes[0], sizes[0], sizes[0], sizes[0]};
+  if (sizes.size() == 2) padding.sides = {sizes[0], sizes[0], sizes[1], sizes[1]};
+  if (sizes.size() == 4) padding.sides = {sizes[0], sizes[1], sizes[2], sizes[3]};
+  return padding;
+}
+
+bool Pooling2DLayer::set_property(const std::string& key, const std::string& value,
+                                  const std::string& owner) {
+  if (key == "pooling") {
+    const std::string name =
+        parse_choice(value, {"max", "average", "global_max", "global_average"}, owner, key);
+    if (name == "max") pooling_ = Pooling::max;
+    if (name == "average") pooling_ = Pooling::average;
+    if (name == "global_max") pooling_ = Pooling::global_max;
+    if (name == "global_average") pooling_ = Pooling::global_average;
+  } else if (key == "pool_size") {
+    pool_size_ = parse_positive_pair(value, owner, key);
+  } else if (key == "stride") {
+    stride_ = parse_positive_pair(value, owner, key);
+  } else if (key == "padding") {
+    padding_ = parse_padding(value, owner);
+  } else {
+    return false;
+  }
+  return true;
+}
+
+std::string Pooling2DLayer::property_keys() const { return "pooling, pool_size, stride, padding"; }
+
+bool Pooling2DLayer::is_max() const {
+  return pooling_ == Pooling::max || pooling_ == Pooling::global_max;
+}
+
+Pooling2DLayer::Geometry Pooling2DLayer::resolve_geometry(const FinalizeContext& context) const {
+  const TensorShape& input = context.input_shape();
+  Geometry g;
+  g.in_h = input.height;
+  g.in_w = input.width;
+  if (pooling_ == Pooling::global_max || pooling_ == Pooling::global_average) {
+    if (pool_size_ || stride_ || padding_)
+      throw PropertyError(context.owner() +
+                          ": global pooling covers the whole input; remove pool_size, stride "
+                          "and padding");
+    g.pool_h = input.height;
+    g.pool_w = input.width;
+    g.stride_h = g.stride_w = 1;
+    g.out_h = g.out_w = 1;
+    return g;
+  }
+  const std::array<size_t, 2> pool = pool_size_.value_or(std::array<size_t, 2>{2, 2});
+  const std::array<size_t, 2> stride = stride_.value_or(pool);
+  std::array<size_t, 4> sides = padding_ ? padding_->sides : std::array<size_t, 4>{0, 0, 0, 0};
+  if (padding_ && padding_->same) {
+    const auto [top, bottom] = same_padding(input.height, pool[0], stride[0]);
+    const auto [left, right] = same_padding(input.width, pool[1], stride[1]);
+    sides = {top, bottom, left, right};
+  }
+  if (std::max(sides[0], sides[1]) > pool[0] / 2 || std::max(sides[2], sides[3]) > pool[1] / 2)
+    throw PropertyError(context.owner() + ": padding " + std::to_string(sides[0]) + "," +
+                        std::to_string(sides[1]) + "," + std::to_string(sides[2]) + "," +
+                        std::to_string(sides[3]) +
+                        " (top,bottom,left,right) is more than half of pool_size " +
+                        pair_text(pool) + "; a window would cover padding only");
+  const size_t padded_h = input.height + sides[0] + sides[1];
+  const size_t padded_w = input.width + sides[2] + sides[3];
+  if (padded_h < pool[0] || padded_w < pool[1])
+    context.shape_error(
+        0, "height and width of at least pool_size " + pair_text(pool) + " (padding included)");
+  g.pool_h = pool[0];
+  g.pool_w = pool[1];
+  g.stride_h = stride[0];
+  g.stride_w = stride[1];
+  g.pad_top = sides[0];
+  g.pad_left = sides[2];
+  g.out_h = (padded_h - pool[0]) / stride[0] + 1;
+  g.out_w = (padded_w - pool[1]) / stride[1] + 1;
+  return g;
+}
+
+void Pooling2DLayer::finalize(FinalizeContext& context) {
+  context.expect_inputs(1, 1);
+  if (!pooling_)
+    throw PropertyError(context.owner() +
+                        ": property 'pooling' is required (max, average, global_max or "
+                        "global_average)");
+  geometry_ = resolve_geometry(context);
+  const TensorShape& input = context.input_shape();
+  const TensorShape output(input.batch, input.channel, geometry_.out_h, geometry_.out_w);
+  context.set_output_shape(output);
+  if (!is_max()) return;
+  if (input.height * input.width > kMaxExactPosition)
+    context.shape_error(
+        0, "at most " + std::to_string(kMaxExactPosition) + " pixels per plane for max pooling");
+  argmax_ = context.request_tensor("argmax", output.with_batch(context.batch()),
+                                   Lifespan::forward_to_backward);
+}
+
+void Pooling2DLayer::forward(RunContext& context) {
+  if (is_max())
+    forward_max(context);
+  else
+    forward_average(context);
+}
+
+void Pooling2DLayer::calc_derivative(RunContext& context) {
+  if (is_max())
+    derivative_max(context);
+  else
+    derivative_average(context);
+}
+
+void Pooling2DLayer::forward_max(RunContext& context) const {
+  const Geometry& g = geometry_;
+  const size_t in_plane = g.in_h * g.in_w;
+  const float* input = context.input().data();
+  Tensor& output = context.output();
+  // The argmax tensor has the compiled batch; the first samples are used.
+  float* argmax = context.tensor(argmax_).data();
+  g.for_each_window(context.input().size() / in_plane,
+                    [&](size_t plane, size_t o, const Window& win) {
+                      const float* in = input + plane * in_plane;
+                      const size_t best = argmax_in_window(in, g.in_w, win);
+                      output[o] = in[best];
+                      argmax[o] = static_cast<float>(best);
+                    });
+}
+
+void Pooling2DLayer::forward_average(RunContext& context) const {
+  const Geometry& g = geometry_;
+  const size_t in_plane = g.in_h * g.in_w;
+  const float divisor = static_cast<float>(g.pool_h * g.pool_w);
+  const float* input = context.input().data();
+  Tensor& output = context.output();
+  g.for_each_window(context.input().size() / in_plane,
+                    [&](size_t plane, size_t o, const Window& win) {
+                      const float* in = input + plane * in_plane;
+                      float sum = 0.0f;
+                      for (size_t h = win.h_begin; h < win.h_end; ++h)
+                        for (size_t w = win.w_begin; w < win.w_end; ++w) sum += in[h * g.in_w + w];
+                      output[o] = sum / divisor;
+                    });
+}
+
+void Pooling2DLayer::derivative_max(RunContext& context) const {
+  const size_t in_plane = geometry_.in_h * geometry_.in_w;
+  const size_t out_plane = geometry_.out_h * geometry_.out_w;
+  const Tensor& output_grad = context.output_grad();
+  const float* argmax = context.tensor(argmax_).data();
+  Tensor& input_grad = context.input_grad();
+  // Overlapping windows may share a maximum: accumulate.
+  input_grad.fill(0.0f);
+  for (size_t o = 0; o < output_grad.size(); ++o) {
+    const size_t plane = o / out_plane;
+    input_grad[plane * in_plane + static_cast<size_t>(argmax[o])] += output_grad[o];
+  }
+}
+
+void Pooling2DLayer::derivative_average(RunContext& context) const {
+  const Geometry& g = geometry_;
+  const size_t in_plane = g.in_h * g.in_w;
+  const float divisor = static_cast<float>(g.pool_h * g.pool_w);
+  const Tensor& output_grad = context.output_grad();
+  Tensor& input_grad = context.input_grad();
+  input_grad.fill(0.0f);
+  g.for_each_window(input_grad.size() / in_plane, [&](size_t plane, size_t o, const Window& win) {
+    float* in_grad = input_grad.data() + plane * in_plane;
+    const float share = output_grad[o] / divisor;
+    for (size_t h = win.h_begin; h < win.h_end; ++h)
+      for (size_t w = win.w_begin; w < win.w_end; ++w) in_grad[h * g.in_w + w] += share;
+  });
+}
+
+}  // namespace edgetrain
