@@ -7,6 +7,7 @@
 #include "graph/executor.h"
 #include "graph/graph.h"
 #include "kernels/gemm.h"
+#include "memory/planner.h"
 
 namespace edgetrain {
 namespace {
@@ -170,6 +171,79 @@ TEST(Graph, PartialBatchRunsOnTheFirstSamples) {
   std::vector<float> one = model->predict(std::span<const float>(input).subspan(6, 6), 1);
   ASSERT_EQ(all.size(), 9u);
   for (size_t i = 0; i < 3; ++i) EXPECT_FLOAT_EQ(all[3 + i], one[i]);
+}
+
+}  // namespace
+}  // namespace edgetrain
+
+namespace edgetrain {
+namespace {
+
+std::vector<NodeDescription> describe_layers(const std::vector<std::unique_ptr<LayerNode>>& layers) {
+  std::vector<NodeDescription> description;
+  for (const auto& layer : layers)
+    description.push_back({layer->getName(), &layer->layer(), layer->inputLayers(), layer->inputShape(),
+                           layer->trainable()});
+  return description;
+}
+
+void expect_plan_is_valid(const CompiledGraph& graph) {
+  std::vector<MemoryRequest> requests;
+  for (const GraphTensor& tensor : graph.tensors)
+    requests.push_back(tensor.first == kNoStep ? MemoryRequest{0, 0, 0}
+                                               : MemoryRequest{tensor.shape.bytes(), tensor.first, tensor.last});
+  EXPECT_EQ(find_plan_conflict(requests, graph.plan), "");
+  EXPECT_LT(graph.plan.arena_bytes, graph.naive_bytes);
+  EXPECT_GE(graph.plan.arena_bytes, graph.lower_bound_bytes);
+}
+
+TEST(Graph, CnnPlanHasNoOverlapAndBeatsNaiveSum) {
+  std::vector<std::unique_ptr<LayerNode>> layers;
+  layers.push_back(createLayer("input", {"name=input", "input_shape=1:28:28"}));
+  layers.push_back(createLayer("conv2d", {"filters=8", "kernel_size=3,3", "padding=same", "activation=relu"}));
+  layers.push_back(createLayer("pooling2d", {"pooling=max", "pool_size=2,2"}));
+  layers.push_back(createLayer("conv2d", {"filters=16", "kernel_size=3,3", "padding=same", "activation=relu"}));
+  layers.push_back(createLayer("pooling2d", {"pooling=max", "pool_size=2,2"}));
+  layers.push_back(createLayer("flatten"));
+  layers.push_back(createLayer("fully_connected", {"unit=128", "activation=relu"}));
+  layers.push_back(createLayer("fully_connected", {"unit=10"}));
+  layers.push_back(createLayer("cross_entropy"));
+  auto adam = createOptimizer("adam");
+  CompiledGraph graph = compile_graph(describe_layers(layers), {64, adam.get(), nullptr});
+  expect_plan_is_valid(graph);
+}
+
+TEST(Graph, ResidualPlanHasNoOverlap) {
+  std::vector<std::unique_ptr<LayerNode>> layers;
+  layers.push_back(createLayer("input", {"name=input", "input_shape=4:8:8"}));
+  layers.push_back(createLayer("conv2d", {"name=a", "filters=4", "kernel_size=3,3", "padding=same"}));
+  layers.push_back(createLayer("batch_normalization", {"name=bn"}));
+  layers.push_back(createLayer("activation", {"name=relu", "activation=relu"}));
+  layers.push_back(createLayer("addition", {"name=add", "input_layers=input,relu"}));
+  layers.push_back(createLayer("pooling2d", {"pooling=global_average"}));
+  layers.push_back(createLayer("flatten"));
+  layers.push_back(createLayer("fully_connected", {"unit=3"}));
+  layers.push_back(createLayer("mse"));
+  auto sgd = createOptimizer("sgd", {"momentum=0.9"});
+  CompiledGraph graph = compile_graph(describe_layers(layers), {8, sgd.get(), nullptr});
+  EXPECT_GE(graph.find_node("input/multiout"), 0);
+  expect_plan_is_valid(graph);
+}
+
+TEST(Graph, ShapeMismatchNamesBothLayers) {
+  Model model;
+  model.addLayer(createLayer("input", {"name=in", "input_shape=1:1:4"}));
+  model.addLayer(createLayer("fully_connected", {"name=wide", "unit=5"}));
+  model.addLayer(createLayer("fully_connected", {"name=narrow", "unit=3", "input_layers=in"}));
+  model.addLayer(createLayer("addition", {"name=sum", "input_layers=wide,narrow"}));
+  try {
+    model.compile();
+    FAIL() << "expected ShapeError";
+  } catch (const ShapeError& error) {
+    const std::string message = error.what();
+    for (const char* part : {"sum", "wide", "narrow", "1:1:1:5", "1:1:1:3"})
+      EXPECT_NE(message.find(part), std::string::npos) << part << " not in: " << message;
+  }
 }
 
 }  // namespace
