@@ -61,7 +61,7 @@ struct EpochResult {
 
 struct EvaluationResult {
   float loss = 0;      // mean over samples
-  float accuracy = 0;  // fraction of samples whose arg-max output matches the label's
+  float accuracy = 0;  // fraction of rows (over the width) whose arg-max matches the label's
   size_t samples = 0;
 };
 

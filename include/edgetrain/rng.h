@@ -1,10 +1,13 @@
-// The one source of randomness. Same seed, same bits on every platform: the
-// distributions are written here rather than taken from <random>, whose
-// distributions differ between standard libraries.
+// The one source of randomness. Same seed, same bits: the distributions are written
+// here rather than taken from <random>, whose distributions differ between standard
+// libraries (normal() uses the C library's log/sin/cos, exact to the last bit only
+// within one C library).
 #pragma once
 
 #include <cstdint>
 #include <random>
+
+#include "edgetrain/error.h"
 
 namespace edgetrain {
 
@@ -21,7 +24,10 @@ class Rng {
   float normal();
   float normal(float mean, float stddev) { return mean + stddev * normal(); }
   // Uniform integer in [0, n).
-  uint64_t below(uint64_t n) { return engine_() % n; }
+  uint64_t below(uint64_t n) {
+    ET_ASSERT(n > 0, "Rng::below(0)");
+    return engine_() % n;
+  }
 
  private:
   std::mt19937_64 engine_;

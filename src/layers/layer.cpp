@@ -1,5 +1,7 @@
 #include "edgetrain/layer.h"
 
+#include <cstdint>
+
 #include "edgetrain/error.h"
 
 namespace edgetrain {
@@ -30,8 +32,9 @@ const std::string& FinalizeContext::input_name(size_t i) const {
 
 void FinalizeContext::expect_inputs(size_t min_inputs, size_t max_inputs) const {
   if (num_inputs() >= min_inputs && num_inputs() <= max_inputs) return;
-  std::string expected = min_inputs == max_inputs
-                             ? std::to_string(min_inputs)
+  std::string expected = min_inputs == max_inputs ? std::to_string(min_inputs)
+                         : max_inputs == SIZE_MAX
+                             ? "at least " + std::to_string(min_inputs)
                              : std::to_string(min_inputs) + " to " + std::to_string(max_inputs);
   throw ShapeError(owner() + " has " + std::to_string(num_inputs()) + " inputs, expected " +
                    expected + " (set input_layers)");

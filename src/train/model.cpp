@@ -250,8 +250,8 @@ size_t arg_max(const float* values, size_t n) {
 std::vector<EpochResult> Model::train(Dataset& data) {
   require_initialized("train()");
   if (data.size() == 0) throw Error("train(): the dataset is empty");
-  const auto input_views = sample_views(inputs(), batch_size_);
-  const auto label_views = sample_views(labels(), batch_size_);
+  auto input_views = sample_views(inputs(), batch_size_);
+  auto label_views = sample_views(labels(), batch_size_);
   std::vector<size_t> order(data.size());
   std::vector<EpochResult> history;
   for (size_t epoch = 1; epoch <= epochs_; ++epoch) {
@@ -263,10 +263,7 @@ std::vector<EpochResult> Model::train(Dataset& data) {
     size_t batches = 0;
     for (size_t first = 0; first < order.size(); first += batch_size_) {
       const size_t batch = std::min(batch_size_, order.size() - first);
-      for (size_t b = 0; b < batch; ++b) {
-        std::vector<Tensor> in = input_views[b], lab = label_views[b];
-        data.read(order[first + b], in, lab);
-      }
+      for (size_t b = 0; b < batch; ++b) data.read(order[first + b], input_views[b], label_views[b]);
       loss_sum += trainStep(batch);
       ++batches;
     }
@@ -278,32 +275,30 @@ std::vector<EpochResult> Model::train(Dataset& data) {
 
 EvaluationResult Model::evaluate(Dataset& data) {
   require_initialized("evaluate()");
-  const auto input_views = sample_views(inputs(), batch_size_);
-  const auto label_views = sample_views(labels(), batch_size_);
+  auto input_views = sample_views(inputs(), batch_size_);
+  auto label_views = sample_views(labels(), batch_size_);
   EvaluationResult result;
   double loss_sum = 0.0;
-  size_t correct = 0;
+  size_t correct = 0, rows = 0;
   const bool has_loss = !compiled_->graph.loss_tensors.empty();
   for (size_t first = 0; first < data.size(); first += batch_size_) {
     const size_t batch = std::min(batch_size_, data.size() - first);
-    for (size_t b = 0; b < batch; ++b) {
-      std::vector<Tensor> in = input_views[b], lab = label_views[b];
-      data.read(first + b, in, lab);
-    }
+    for (size_t b = 0; b < batch; ++b) data.read(first + b, input_views[b], label_views[b]);
     forward(batch, false);
     if (!has_loss) continue;
     loss_sum += static_cast<double>(compiled_->executor->loss()) * batch;
     const Tensor prediction = compiled_->executor->tensor(compiled_->output_ids[0]);
     const Tensor label = compiled_->executor->tensor(compiled_->graph.label_tensors[0]);
-    const size_t classes = prediction.shape().feature_size();
-    for (size_t b = 0; b < batch; ++b)
-      correct += arg_max(prediction.data() + b * classes, classes) ==
-                 arg_max(label.data() + b * classes, classes);
+    // Classes lie along the width, as for the softmax of cross_entropy; every row counts.
+    const size_t classes = prediction.shape().width;
+    for (size_t row = 0; row < prediction.size() / classes; ++row, ++rows)
+      correct += arg_max(prediction.data() + row * classes, classes) ==
+                 arg_max(label.data() + row * classes, classes);
   }
   result.samples = data.size();
   if (result.samples > 0) {
     result.loss = static_cast<float>(loss_sum / result.samples);
-    result.accuracy = static_cast<float>(correct) / result.samples;
+    result.accuracy = rows > 0 ? static_cast<float>(correct) / rows : 0.0f;
   }
   return result;
 }

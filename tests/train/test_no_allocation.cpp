@@ -26,3 +26,31 @@ TEST(NoAllocation, TrainingStepsRunOutOfTheArena) {
 
 }  // namespace
 }  // namespace edgetrain::testing
+
+namespace edgetrain::testing {
+namespace {
+
+// Model::train reads samples straight into the batch views: after the first epoch set
+// things up, an epoch allocates nothing.
+TEST(NoAllocation, TrainingEpochsReadIntoTheBatchViews) {
+  Model model({"batch_size=4", "epochs=1", "loss=mse", "seed=3"});
+  model.addLayer(createLayer("input", {"name=in", "input_shape=1:1:3"}));
+  model.addLayer(createLayer("fully_connected", {"unit=2"}));
+  model.setOptimizer(createOptimizer("sgd", {"learning_rate=0.01"}));
+  model.compile();
+  model.initialize();
+  MemoryDataset data(std::vector<float>(30, 0.5f), 3, std::vector<float>(20, 0.25f), 2);
+  model.train(data);
+  AllocationCounter counter;
+  model.train(data);
+  // A few allocations set an epoch up (views, history), none per batch: 10 samples in
+  // batches of 4 are 3 steps, and the count must not grow with them.
+  const size_t per_epoch = counter.count();
+  MemoryDataset bigger(std::vector<float>(300, 0.5f), 3, std::vector<float>(200, 0.25f), 2);
+  AllocationCounter counter_bigger;
+  model.train(bigger);
+  EXPECT_EQ(counter_bigger.count(), per_epoch);
+}
+
+}  // namespace
+}  // namespace edgetrain::testing
