@@ -119,7 +119,20 @@ class Model {
   Tensor weight(const std::string& layer, const std::string& name);
   // "layer:name" of every weight, in graph order.
   std::vector<std::string> weightNames() const;
+
+  // State that persists across steps, for checkpoints. Weights and layer state
+  // ("layer:name", e.g. "conv1:weight", "bn:running_mean") in graph order, then, with
+  // `with_optimizer`, optimizer state ("layer:name:state", e.g. "fc:weight:exp_avg").
+  struct NamedTensor {
+    std::string name;
+    Tensor tensor;
+  };
+  std::vector<NamedTensor> persistentTensors(bool with_optimizer);
+  // Optimizer updates done so far (Adam's bias correction and schedulers read it).
   size_t iteration() const;
+  void setIteration(size_t iteration);
+  // The random stream layers draw from (dropout), for checkpoints.
+  Rng& layerRng();
 
  private:
   struct Compiled;

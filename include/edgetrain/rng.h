@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <random>
+#include <string>
 
 #include "edgetrain/error.h"
 
@@ -17,6 +18,10 @@ class Rng {
 
   void seed(uint64_t seed) { engine_.seed(seed); has_spare_normal_ = false; }
   uint64_t next_u64() { return engine_(); }
+  // The whole generator state as text, for checkpoints; set_state restores it exactly.
+  // set_state throws Error on text that state() did not produce.
+  std::string state() const;
+  void set_state(const std::string& text);
   // Uniform in [0, 1) with 24 random bits, exactly representable in float.
   float uniform() { return static_cast<float>(engine_() >> 40) * (1.0f / 16777216.0f); }
   float uniform(float low, float high) { return low + (high - low) * uniform(); }

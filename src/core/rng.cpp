@@ -1,9 +1,31 @@
 #include "edgetrain/rng.h"
 
 #include <cmath>
+#include <cstdlib>
 #include <numbers>
+#include <sstream>
+
+#include "edgetrain/error.h"
 
 namespace edgetrain {
+
+std::string Rng::state() const {
+  std::ostringstream text;
+  text << engine_ << ' ' << has_spare_normal_ << ' ' << std::hexfloat << spare_normal_;
+  return text.str();
+}
+
+void Rng::set_state(const std::string& text) {
+  std::istringstream in(text);
+  std::mt19937_64 engine;
+  bool has_spare = false;
+  std::string spare;
+  in >> engine >> has_spare >> spare;
+  if (in.fail()) throw Error("random generator state is corrupt");
+  engine_ = engine;
+  has_spare_normal_ = has_spare;
+  spare_normal_ = std::strtof(spare.c_str(), nullptr);
+}
 
 float Rng::normal() {
   if (has_spare_normal_) {

@@ -346,6 +346,30 @@ std::vector<std::string> Model::weightNames() const {
   return names;
 }
 
+std::vector<Model::NamedTensor> Model::persistentTensors(bool with_optimizer) {
+  require_initialized("persistentTensors()");
+  std::vector<NamedTensor> result;
+  const CompiledGraph& graph = compiled_->graph;
+  auto add = [&](int id) { result.push_back({graph.tensors[id].name, compiled_->executor->tensor(id)}); };
+  for (const GraphNode& node : graph.nodes)
+    for (int id : node.weights) add(id);
+  if (with_optimizer)
+    for (const GraphNode& node : graph.nodes)
+      for (const std::vector<int>& state : node.optimizer_state)
+        for (int id : state) add(id);
+  return result;
+}
+
+void Model::setIteration(size_t iteration) {
+  require_initialized("setIteration()");
+  compiled_->executor->set_iteration(iteration);
+}
+
+Rng& Model::layerRng() {
+  require_initialized("layerRng()");
+  return compiled_->executor->rng();
+}
+
 size_t Model::iteration() const {
   return compiled_ && compiled_->executor ? compiled_->executor->iteration() : 0;
 }

@@ -172,3 +172,21 @@ TEST(Initializer, UnknownNameListsTheNames) {
 }
 
 }  // namespace edgetrain
+
+namespace edgetrain {
+namespace {
+
+TEST(RngState, RestoresTheExactStream) {
+  Rng rng(11);
+  rng.normal();  // leaves a spare normal in the state
+  const std::string saved = rng.state();
+  std::vector<float> expected;
+  for (int i = 0; i < 5; ++i) expected.push_back(rng.normal());
+  Rng restored(999);
+  restored.set_state(saved);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(restored.normal(), expected[i]);
+  EXPECT_THROW(restored.set_state("not a state"), Error);
+}
+
+}  // namespace
+}  // namespace edgetrain

@@ -248,3 +248,27 @@ TEST(Graph, ShapeMismatchNamesBothLayers) {
 
 }  // namespace
 }  // namespace edgetrain
+
+namespace edgetrain {
+namespace {
+
+TEST(Graph, PersistentTensorsNameWeightsThenOptimizerState) {
+  Model model({"batch_size=2", "loss=mse"});
+  model.addLayer(createLayer("input", {"name=in", "input_shape=1:1:3"}));
+  model.addLayer(createLayer("fully_connected", {"name=fc", "unit=2"}));
+  model.addLayer(createLayer("batch_normalization", {"name=bn"}));
+  model.setOptimizer(createOptimizer("adam"));
+  model.compile();
+  model.initialize();
+  std::vector<std::string> names;
+  for (const auto& named : model.persistentTensors(true)) names.push_back(named.name);
+  const std::vector<std::string> expected = {
+      "fc:weight", "fc:bias", "bn:gamma", "bn:beta", "bn:running_mean", "bn:running_var",
+      "fc:weight:exp_avg", "fc:weight:exp_avg_sq", "fc:bias:exp_avg", "fc:bias:exp_avg_sq",
+      "bn:gamma:exp_avg", "bn:gamma:exp_avg_sq", "bn:beta:exp_avg", "bn:beta:exp_avg_sq"};
+  EXPECT_EQ(names, expected);
+  EXPECT_EQ(model.persistentTensors(false).size(), 6u);
+}
+
+}  // namespace
+}  // namespace edgetrain
