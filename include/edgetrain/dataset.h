@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "edgetrain/tensor.h"
@@ -17,6 +18,17 @@ class Dataset {
   // Writes sample `index` into `inputs` (one view per model input) and `labels` (one
   // per loss layer); each view has batch 1.
   virtual void read(size_t index, std::span<Tensor> inputs, std::span<Tensor> labels) = 0;
+};
+
+// What a dataset section of a model file ([train_set], [valid_set], [test_set]) or the
+// C++ API asks for. Paths are absolute or already resolved against the model file.
+struct DatasetSpec {
+  std::string type;      // "idx", "csv", or "file" (NNTrainer's raw float32 .dat)
+  std::string path;      // csv and file
+  std::string images;    // idx: the images file (.gz or not)
+  std::string labels;    // idx: the labels file
+  float validation_split = 0.0f;  // [train_set] only: this fraction becomes the validation set
+  std::string origin;    // where it was described, e.g. "model.ini:12", for messages
 };
 
 // Samples held in memory as flat float arrays, for single-input, single-loss models.

@@ -1,0 +1,32 @@
+#include "edgetrain/properties.h"
+#include "edgetrain/trainer.h"
+
+namespace edgetrain {
+
+bool TrainerOptions::set_property(const std::string& key, const std::string& value,
+                                  const std::string& owner) {
+  if (key == "save_path") {
+    save_path = value;
+  } else if (key == "metrics_path") {
+    metrics_path = value;
+  } else if (key == "shuffle") {
+    shuffle = parse_bool(value, owner, key);
+  } else if (key == "drop_last") {
+    drop_last = parse_bool(value, owner, key);
+  } else if (key == "patience") {
+    early_stopping.patience = parse_count(value, owner, key);
+  } else if (key == "monitor") {
+    early_stopping.monitor = parse_choice(value, {"val_loss", "val_accuracy", "loss", "accuracy"}, owner, key);
+  } else if (key == "min_delta") {
+    early_stopping.min_delta = parse_non_negative_float(value, owner, key);
+  } else {
+    return false;
+  }
+  return true;
+}
+
+std::string TrainerOptions::property_keys() {
+  return "save_path, metrics_path, shuffle, drop_last, patience, monitor, min_delta";
+}
+
+}  // namespace edgetrain
