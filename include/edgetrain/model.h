@@ -107,6 +107,8 @@ class Model {
   // Lower-level access for custom loops and tests. Views stay valid until the next
   // compile(); they have the compiled batch size.
   size_t batchSize() const { return batch_size_; }
+  size_t epochs() const { return epochs_; }
+  uint64_t seed() const { return seed_; }
   std::vector<Tensor> inputs();
   std::vector<Tensor> labels();
   std::vector<Tensor> outputs();
@@ -131,6 +133,8 @@ class Model {
   // Optimizer updates done so far (Adam's bias correction and schedulers read it).
   size_t iteration() const;
   void setIteration(size_t iteration);
+  // The learning rate the next update will use.
+  float learningRate() const;
   // The random stream layers draw from (dropout), for checkpoints.
   Rng& layerRng();
 

@@ -1,11 +1,18 @@
-// Options of a training run beyond the model itself: where results go and when to stop.
-// Set from the [Model] section of a model file, the CLI, or the C++ API.
+// The training loop of a run: epochs over a data loader, validation every epoch,
+// a log line per epoch in NNTrainer's shape, a live progress bar on a terminal, a CSV
+// metrics log, early stopping, best and last checkpoints, resume, and a clean stop on
+// Ctrl-C (the current step finishes, a checkpoint is written).
 #pragma once
 
 #include <cstddef>
+#include <iosfwd>
 #include <string>
+#include <vector>
 
 namespace edgetrain {
+
+class Model;
+class Dataset;
 
 struct EarlyStopping {
   size_t patience = 0;                 // epochs without improvement before stopping; 0: off
@@ -19,11 +26,56 @@ struct TrainerOptions {
   bool shuffle = true;
   bool drop_last = false;    // drop a last partial batch (NNTrainer always does)
   EarlyStopping early_stopping;
+  bool progress = true;      // a live progress bar when the log is a terminal
 
   // Keys: save_path, metrics_path, shuffle, drop_last, patience, monitor, min_delta.
   // Returns false for other keys; throws PropertyError naming `owner` on a bad value.
   bool set_property(const std::string& key, const std::string& value, const std::string& owner);
   static std::string property_keys();
+
+  // Where checkpoints go: "<save_path without extension>.last.ckpt" / ".best.ckpt".
+  std::string last_checkpoint_path() const;
+  std::string best_checkpoint_path() const;
+};
+
+struct EpochMetrics {
+  size_t epoch = 0;  // 1-based
+  float train_loss = 0.0f;
+  float train_accuracy = 0.0f;
+  bool has_validation = false;
+  float val_loss = 0.0f;
+  float val_accuracy = 0.0f;
+  float learning_rate = 0.0f;  // at the end of the epoch
+  double seconds = 0.0;
+  double samples_per_second = 0.0;
+};
+
+struct TrainResult {
+  std::vector<EpochMetrics> history;  // epochs run by this call (after a resume: the rest)
+  size_t epochs_completed = 0;        // in total, resumed ones included
+  size_t best_epoch = 0;              // 0: no epoch finished
+  bool stopped_early = false;
+  bool interrupted = false;           // stopped by SIGINT; the last checkpoint holds the state
+  std::string weights_path;           // empty when save_path is empty
+  std::string last_checkpoint;
+  std::string best_checkpoint;
+};
+
+class Trainer {
+ public:
+  // `model` must be compiled and initialized with an optimizer and a loss. The log
+  // gets one line per epoch (and the progress bar when it is a terminal).
+  Trainer(Model& model, TrainerOptions options, std::ostream& log);
+
+  // Trains for the model's epochs. `validation` may be null. With `resume_from`, loads
+  // that checkpoint (weights, optimizer state, iteration, random streams, epoch and
+  // position within it) and continues exactly where it was written.
+  TrainResult fit(Dataset& train, Dataset* validation, const std::string& resume_from = "");
+
+ private:
+  Model& model_;
+  TrainerOptions options_;
+  std::ostream& log_;
 };
 
 }  // namespace edgetrain

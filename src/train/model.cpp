@@ -12,6 +12,7 @@
 #include "edgetrain/properties.h"
 #include "graph/executor.h"
 #include "graph/graph.h"
+#include "train/metrics.h"
 
 namespace edgetrain {
 
@@ -241,10 +242,6 @@ std::vector<std::vector<Tensor>> sample_views(const std::vector<Tensor>& batch_t
   return views;
 }
 
-size_t arg_max(const float* values, size_t n) {
-  return static_cast<size_t>(std::max_element(values, values + n) - values);
-}
-
 }  // namespace
 
 std::vector<EpochResult> Model::train(Dataset& data) {
@@ -289,11 +286,9 @@ EvaluationResult Model::evaluate(Dataset& data) {
     loss_sum += static_cast<double>(compiled_->executor->loss()) * batch;
     const Tensor prediction = compiled_->executor->tensor(compiled_->output_ids[0]);
     const Tensor label = compiled_->executor->tensor(compiled_->graph.label_tensors[0]);
-    // Classes lie along the width, as for the softmax of cross_entropy; every row counts.
-    const size_t classes = prediction.shape().width;
-    for (size_t row = 0; row < prediction.size() / classes; ++row, ++rows)
-      correct += arg_max(prediction.data() + row * classes, classes) ==
-                 arg_max(label.data() + row * classes, classes);
+    const RowCounts counts = count_correct_rows(prediction, label, batch);
+    correct += counts.correct;
+    rows += counts.rows;
   }
   result.samples = data.size();
   if (result.samples > 0) {
@@ -363,6 +358,11 @@ std::vector<Model::NamedTensor> Model::persistentTensors(bool with_optimizer) {
 void Model::setIteration(size_t iteration) {
   require_initialized("setIteration()");
   compiled_->executor->set_iteration(iteration);
+}
+
+float Model::learningRate() const {
+  require_initialized("learningRate()");
+  return compiled_->executor->learning_rate();
 }
 
 Rng& Model::layerRng() {

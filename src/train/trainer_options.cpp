@@ -25,6 +25,25 @@ bool TrainerOptions::set_property(const std::string& key, const std::string& val
   return true;
 }
 
+namespace {
+
+std::string without_extension(const std::string& path) {
+  const size_t slash = path.find_last_of('/');
+  const size_t dot = path.find_last_of('.');
+  if (dot == std::string::npos || (slash != std::string::npos && dot < slash)) return path;
+  return path.substr(0, dot);
+}
+
+}  // namespace
+
+std::string TrainerOptions::last_checkpoint_path() const {
+  return save_path.empty() ? "" : without_extension(save_path) + ".last.ckpt";
+}
+
+std::string TrainerOptions::best_checkpoint_path() const {
+  return save_path.empty() ? "" : without_extension(save_path) + ".best.ckpt";
+}
+
 std::string TrainerOptions::property_keys() {
   return "save_path, metrics_path, shuffle, drop_last, patience, monitor, min_delta";
 }
