@@ -109,6 +109,8 @@ class Model {
   size_t batchSize() const { return batch_size_; }
   size_t epochs() const { return epochs_; }
   uint64_t seed() const { return seed_; }
+  // The loss property ("mse", "cross_entropy", ...); empty when losses are added as layers.
+  const std::string& loss() const { return loss_; }
   std::vector<Tensor> inputs();
   std::vector<Tensor> labels();
   std::vector<Tensor> outputs();
