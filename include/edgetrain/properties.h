@@ -43,6 +43,9 @@ bool parse_bool(const std::string& value, const std::string& owner, const std::s
 // One or two non-negative integers "3" or "3,3"; one value is used for both.
 std::array<size_t, 2> parse_pair(const std::string& value, const std::string& owner,
                                  const std::string& key);
+// One or two positive integers "3" or "3,5"; one value is used for both.
+std::array<size_t, 2> parse_positive_pair(const std::string& value, const std::string& owner,
+                                          const std::string& key);
 // One of `choices` (case-insensitive); the error lists the choices.
 std::string parse_choice(const std::string& value, const std::vector<std::string>& choices,
                          const std::string& owner, const std::string& key);

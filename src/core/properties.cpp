@@ -126,6 +126,21 @@ std::array<size_t, 2> parse_pair(const std::string& value, const std::string& ow
   return {first, second};
 }
 
+std::array<size_t, 2> parse_positive_pair(const std::string& value, const std::string& owner,
+                                          const std::string& key) {
+  const std::vector<std::string> pieces = split_list(value);
+  std::vector<size_t> numbers;
+  for (const std::string& piece : pieces) {
+    int number = 0;
+    auto [ptr, ec] = std::from_chars(piece.data(), piece.data() + piece.size(), number);
+    if (piece.empty() || ec != std::errc() || ptr != piece.data() + piece.size() || number < 1) break;
+    numbers.push_back(static_cast<size_t>(number));
+  }
+  if (numbers.empty() || numbers.size() > 2 || numbers.size() != pieces.size())
+    throw_bad_value(owner, key, value, "one or two positive integers like 3 or 3,3");
+  return {numbers[0], numbers.back()};
+}
+
 std::string parse_choice(const std::string& value, const std::vector<std::string>& choices,
                          const std::string& owner, const std::string& key) {
   std::string lower = to_lower(value);

@@ -11,55 +11,6 @@
 namespace edgetrain {
 namespace {
 
-[[noreturn]] void throw_bad_value(const std::string& owner, const std::string& key,
-                                  const std::string& value, const std::string& expected) {
-  throw PropertyError(owner + ": property '" + key + "' has bad value '" + value + "': expected " +
-                      expected);
-}
-
-// "3" or "3,5": one value is used for height and width.
-std::array<size_t, 2> parse_positive_pair(const std::string& value, const std::string& owner,
-                                          const std::string& key) {
-  const std::vector<std::string> pieces = split_list(value);
-  if (pieces.empty() || pieces.size() > 2)
-    throw_bad_value(owner, key, value, "one or two positive integers like 3 or 3,3");
-  const size_t first = parse_positive(pieces[0], owner, key);
-  return {first, pieces.size() == 2 ? parse_positive(pieces[1], owner, key) : first};
-}
-
-// "p" (all sides), "ph,pw" (symmetric per axis) or "top,bottom,left,right".
-std::array<size_t, 4> parse_explicit_padding(const std::string& value, const std::string& owner,
-                                             const std::string& key) {
-  const std::vector<std::string> pieces = split_list(value);
-  const auto is_count = [](const std::string& piece) {
-    return !piece.empty() && std::all_of(piece.begin(), piece.end(),
-                                         [](unsigned char c) { return std::isdigit(c) != 0; });
-  };
-  const bool valid_count = pieces.size() == 1 || pieces.size() == 2 || pieces.size() == 4;
-  if (!valid_count || !std::all_of(pieces.begin(), pieces.end(), is_count))
-    throw_bad_value(owner, key, value,
-                    "same, valid, or 1, 2 or 4 non-negative integers (all sides; "
-                    "height,width; top,bottom,left,right)");
-  std::vector<size_t> pads;
-  for (const std::string& piece : pieces) pads.push_back(parse_count(piece, owner, key));
-  if (pads.size() == 1) return {pads[0], pads[0], pads[0], pads[0]};
-  if (pads.size() == 2) return {pads[0], pads[0], pads[1], pads[1]};
-  return {pads[0], pads[1], pads[2], pads[3]};
-}
-
-// TensorFlow's "same": the output has ceil(in / stride) positions and the padding it
-// needs is split with the odd pixel after (bottom / right). Returns {before, after}.
-std::array<size_t, 2> same_padding(size_t in, size_t stride, size_t kernel_extent) {
-  const size_t out = (in + stride - 1) / stride;
-  const size_t needed = (out - 1) * stride + kernel_extent;
-  const size_t total = needed > in ? needed - in : 0;
-  return {total / 2, total - total / 2};
-}
-
-std::string pair_text(const std::array<size_t, 2>& pair) {
-  return std::to_string(pair[0]) + "," + std::to_string(pair[1]);
-}
-
 // The requested tensor `index`, or null when it was not requested (-1).
 float* optional_tensor(RunContext& context, int index) {
   return index >= 0 ? context.tensor(index).data() : nullptr;
@@ -88,27 +39,16 @@ bool Conv2DLayer::set_property(const std::string& key, const std::string& value,
   } else if (key == "groups") {
     groups_ = parse_positive(value, owner, key);
   } else if (key == "padding") {
-    const std::string lower = to_lower(value);
-    same_padding_ = lower == "same";
-    padding_ = same_padding_ || lower == "valid" ? std::array<size_t, 4>{0, 0, 0, 0}
-                                                 : parse_explicit_padding(value, owner, key);
-  } else if (key == "bias") {
-    bias_ = parse_bool(value, owner, key);
-  } else if (key == "disable_bias") {
-    bias_ = !parse_bool(value, owner, key);
-  } else if (key == "weight_initializer") {
-    weight_initializer_ = parse_initializer(value, owner, key);
-  } else if (key == "bias_initializer") {
-    bias_initializer_ = parse_initializer(value, owner, key);
+    padding_ = Padding2D::parse(value, owner, key);
   } else {
-    return activation_.set_property(key, value, owner);
+    return weights_.set_property(key, value, owner) || activation_.set_property(key, value, owner);
   }
   return true;
 }
 
 std::string Conv2DLayer::property_keys() const {
-  return "filters, kernel_size, stride, dilation, groups, padding, bias, disable_bias, "
-         "weight_initializer, bias_initializer, activation";
+  return std::string("filters, kernel_size, stride, dilation, groups, padding, ") +
+         WeightProperties::kKeys + ", activation";
 }
 
 void Conv2DLayer::check_properties(const FinalizeContext& context) const {
@@ -135,19 +75,12 @@ kernels::ConvGeometry Conv2DLayer::make_geometry(const FinalizeContext& context)
   g.stride_w = stride_[1];
   g.dilation_h = dilation_[0];
   g.dilation_w = dilation_[1];
-  if (same_padding_) {
-    const auto [top, bottom] = same_padding(g.height, g.stride_h, g.kernel_extent_h());
-    const auto [left, right] = same_padding(g.width, g.stride_w, g.kernel_extent_w());
-    g.pad_top = top;
-    g.pad_bottom = bottom;
-    g.pad_left = left;
-    g.pad_right = right;
-  } else {
-    g.pad_top = padding_[0];
-    g.pad_bottom = padding_[1];
-    g.pad_left = padding_[2];
-    g.pad_right = padding_[3];
-  }
+  const auto [top, bottom, left, right] = padding_.resolve(
+      g.height, g.width, {g.kernel_extent_h(), g.kernel_extent_w()}, stride_);
+  g.pad_top = top;
+  g.pad_bottom = bottom;
+  g.pad_left = left;
+  g.pad_right = right;
   if (!g.fits())
     context.shape_error(
         0, "height and width, after padding (top " + std::to_string(g.pad_top) + ", bottom " +
@@ -184,10 +117,10 @@ void Conv2DLayer::declare_tensors(FinalizeContext& context, const TensorShape& o
   const size_t fan_out = filters_ * geometry_.kernel_size();
   context.request_weight(
       {"weight", TensorShape(filters_, group_channels_, geometry_.kernel_h, geometry_.kernel_w),
-       weight_initializer_, fan_in, fan_out, true});
-  if (bias_)
+       weights_.weight_initializer, fan_in, fan_out, true});
+  if (weights_.bias)
     context.request_weight(
-        {"bias", TensorShape(1, 1, 1, filters_), bias_initializer_, fan_in, fan_out, true});
+        {"bias", TensorShape(1, 1, 1, filters_), weights_.bias_initializer, fan_in, fan_out, true});
   forward_columns_ = backward_columns_ = -1;
   if (!pointwise_) {
     const TensorShape columns(1, 1, column_rows_, positions_);
@@ -222,7 +155,7 @@ void Conv2DLayer::forward(RunContext& context) {
                     group_columns(image, g, columns), positions_, 0.0f,
                     out + g * group_filters_ * positions_, positions_);
     }
-    if (bias_) add_channel_bias(out, context.weight(1).data(), filters_, positions_);
+    if (weights_.bias) add_channel_bias(out, context.weight(1).data(), filters_, positions_);
   }
   activation_.apply(context);
 }
@@ -230,7 +163,7 @@ void Conv2DLayer::forward(RunContext& context) {
 void Conv2DLayer::calc_gradient(RunContext& context) {
   const float* output_grad = activation_.pre_activation_grad(context);
   if (context.needs_weight_grad(0)) weight_gradient(context, output_grad);
-  if (bias_ && context.needs_weight_grad(1)) bias_gradient(context, output_grad);
+  if (weights_.bias && context.needs_weight_grad(1)) bias_gradient(context, output_grad);
 }
 
 // dW_g = sum over samples of dY_g[O/g x OH*OW] * columns_g^T; the first sample

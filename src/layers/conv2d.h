@@ -21,6 +21,8 @@
 #include "edgetrain/layer.h"
 #include "kernels/im2col.h"
 #include "layers/fused_activation.h"
+#include "layers/weight_properties.h"
+#include "layers/padding2d.h"
 
 namespace edgetrain {
 
@@ -54,11 +56,8 @@ class Conv2DLayer : public Layer {
   std::array<size_t, 2> stride_ = {1, 1};
   std::array<size_t, 2> dilation_ = {1, 1};
   size_t groups_ = 1;
-  bool same_padding_ = false;
-  std::array<size_t, 4> padding_ = {0, 0, 0, 0};  // top, bottom, left, right
-  bool bias_ = true;
-  Initializer weight_initializer_ = Initializer::xavier_uniform;
-  Initializer bias_initializer_ = Initializer::zeros;
+  Padding2D padding_;
+  WeightProperties weights_;
   FusedActivation activation_;
 
   // Set by finalize.

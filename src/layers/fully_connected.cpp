@@ -11,22 +11,14 @@ bool FullyConnectedLayer::set_property(const std::string& key, const std::string
                                        const std::string& owner) {
   if (key == "unit" || key == "units") {
     unit_ = parse_positive(value, owner, key);
-  } else if (key == "bias") {
-    bias_ = parse_bool(value, owner, key);
-  } else if (key == "disable_bias") {
-    bias_ = !parse_bool(value, owner, key);
-  } else if (key == "weight_initializer") {
-    weight_initializer_ = parse_initializer(value, owner, key);
-  } else if (key == "bias_initializer") {
-    bias_initializer_ = parse_initializer(value, owner, key);
   } else {
-    return activation_.set_property(key, value, owner);
+    return weights_.set_property(key, value, owner) || activation_.set_property(key, value, owner);
   }
   return true;
 }
 
 std::string FullyConnectedLayer::property_keys() const {
-  return "unit, bias, disable_bias, weight_initializer, bias_initializer, activation";
+  return std::string("unit, ") + WeightProperties::kKeys + ", activation";
 }
 
 void FullyConnectedLayer::finalize(FinalizeContext& context) {
@@ -36,8 +28,8 @@ void FullyConnectedLayer::finalize(FinalizeContext& context) {
   in_ = input.width;
   const TensorShape output(input.batch, input.channel, input.height, unit_);
   context.set_output_shape(output);
-  context.request_weight({"weight", TensorShape(1, 1, unit_, in_), weight_initializer_, in_, unit_, true});
-  if (bias_) context.request_weight({"bias", TensorShape(1, 1, 1, unit_), bias_initializer_, in_, unit_, true});
+  context.request_weight({"weight", TensorShape(1, 1, unit_, in_), weights_.weight_initializer, in_, unit_, true});
+  if (weights_.bias) context.request_weight({"bias", TensorShape(1, 1, 1, unit_), weights_.bias_initializer, in_, unit_, true});
   activation_.finalize(context, output);
 }
 
@@ -47,7 +39,7 @@ void FullyConnectedLayer::forward(RunContext& context) {
   float* z = activation_.pre_activation(context);
   kernels::gemm(false, true, rows, unit_, in_, 1.0f, input.data(), in_, context.weight(0).data(), in_,
                 0.0f, z, unit_);
-  if (bias_) kernels::add_row_vector(z, context.weight(1).data(), rows, unit_);
+  if (weights_.bias) kernels::add_row_vector(z, context.weight(1).data(), rows, unit_);
   activation_.apply(context);
 }
 
@@ -58,7 +50,7 @@ void FullyConnectedLayer::calc_gradient(RunContext& context) {
   if (context.needs_weight_grad(0))
     kernels::gemm(true, false, unit_, in_, rows, 1.0f, dz, unit_, input.data(), in_, 0.0f,
                   context.weight_grad(0).data(), in_);
-  if (bias_ && context.needs_weight_grad(1))
+  if (weights_.bias && context.needs_weight_grad(1))
     kernels::sum_rows(dz, context.weight_grad(1).data(), rows, unit_);
 }
 

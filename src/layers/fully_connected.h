@@ -7,6 +7,7 @@
 
 #include "edgetrain/layer.h"
 #include "layers/fused_activation.h"
+#include "layers/weight_properties.h"
 
 namespace edgetrain {
 
@@ -24,9 +25,7 @@ class FullyConnectedLayer : public Layer {
 
  private:
   size_t unit_ = 0;
-  bool bias_ = true;
-  Initializer weight_initializer_ = Initializer::xavier_uniform;
-  Initializer bias_initializer_ = Initializer::zeros;
+  WeightProperties weights_;
   FusedActivation activation_;
   size_t in_ = 0;
 };

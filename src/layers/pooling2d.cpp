@@ -13,28 +13,6 @@ namespace {
 // float counts exactly up to 2^24, the limit for the argmax positions.
 constexpr size_t kMaxExactPosition = size_t{1} << 24;
 
-std::string pair_text(const std::array<size_t, 2>& pair) {
-  return std::to_string(pair[0]) + "," + std::to_string(pair[1]);
-}
-
-std::array<size_t, 2> parse_positive_pair(const std::string& value, const std::string& owner,
-                                          const std::string& key) {
-  const std::array<size_t, 2> pair = parse_pair(value, owner, key);
-  if (pair[0] == 0 || pair[1] == 0)
-    throw PropertyError(owner + ": property '" + key + "' has bad value '" + value +
-                        "': expected positive integers like 2 or 2,2");
-  return pair;
-}
-
-// TensorFlow's and NNTrainer's "same": just enough padding for ceil(size / stride)
-// windows, split evenly with the odd row or column after the input.
-std::array<size_t, 2> same_padding(size_t size, size_t pool, size_t stride) {
-  const size_t windows = (size + stride - 1) / stride;
-  const size_t needed = (windows - 1) * stride + pool;
-  const size_t total = needed > size ? needed - size : 0;
-  return {total / 2, total - total / 2};
-}
-
 }  // namespace
 
 Pooling2DLayer::Window Pooling2DLayer::Geometry::window(size_t oh, size_t ow) const {
@@ -64,31 +42,6 @@ size_t Pooling2DLayer::argmax_in_window(const float* plane, size_t in_w, const W
   return best;
 }
 
-Pooling2DLayer::Padding Pooling2DLayer::parse_padding(const std::string& value,
-                                                      const std::string& owner) {
-  Padding padding;
-  const std::string lower = to_lower(value);
-  if (lower == "valid") return padding;
-  if (lower == "same") {
-    padding.same = true;
-    return padding;
-  }
-  const PropertyError bad(owner + ": property 'padding' has bad value '" + value +
-                          "': expected valid, same, or sizes P, PH,PW or top,bottom,left,right");
-  const std::vector<std::string> pieces = split_list(value);
-  if (pieces.size() != 1 && pieces.size() != 2 && pieces.size() != 4) throw bad;
-  std::vector<size_t> sizes;
-  try {
-    for (const std::string& piece : pieces) sizes.push_back(parse_count(piece, owner, "padding"));
-  } catch (const PropertyError&) {
-    throw bad;
-  }
-  if (sizes.size() == 1) padding.sides = {sizes[0], sizes[0], sizes[0], sizes[0]};
-  if (sizes.size() == 2) padding.sides = {sizes[0], sizes[0], sizes[1], sizes[1]};
-  if (sizes.size() == 4) padding.sides = {sizes[0], sizes[1], sizes[2], sizes[3]};
-  return padding;
-}
-
 bool Pooling2DLayer::set_property(const std::string& key, const std::string& value,
                                   const std::string& owner) {
   if (key == "pooling") {
@@ -103,7 +56,7 @@ bool Pooling2DLayer::set_property(const std::string& key, const std::string& val
   } else if (key == "stride") {
     stride_ = parse_positive_pair(value, owner, key);
   } else if (key == "padding") {
-    padding_ = parse_padding(value, owner);
+    padding_ = Padding2D::parse(value, owner, key);
   } else {
     return false;
   }
@@ -134,12 +87,7 @@ Pooling2DLayer::Geometry Pooling2DLayer::resolve_geometry(const FinalizeContext&
   }
   const std::array<size_t, 2> pool = pool_size_.value_or(std::array<size_t, 2>{2, 2});
   const std::array<size_t, 2> stride = stride_.value_or(pool);
-  std::array<size_t, 4> sides = padding_ ? padding_->sides : std::array<size_t, 4>{0, 0, 0, 0};
-  if (padding_ && padding_->same) {
-    const auto [top, bottom] = same_padding(input.height, pool[0], stride[0]);
-    const auto [left, right] = same_padding(input.width, pool[1], stride[1]);
-    sides = {top, bottom, left, right};
-  }
+  const std::array<size_t, 4> sides = padding_.value_or(Padding2D()).resolve(input.height, input.width, pool, stride);
   if (std::max(sides[0], sides[1]) > pool[0] / 2 || std::max(sides[2], sides[3]) > pool[1] / 2)
     throw PropertyError(context.owner() + ": padding " + std::to_string(sides[0]) + "," +
                         std::to_string(sides[1]) + "," + std::to_string(sides[2]) + "," +

@@ -27,6 +27,7 @@
 #include <optional>
 
 #include "edgetrain/layer.h"
+#include "layers/padding2d.h"
 
 namespace edgetrain {
 
@@ -43,12 +44,6 @@ class Pooling2DLayer : public Layer {
 
  private:
   enum class Pooling { max, average, global_max, global_average };
-
-  // The padding property as given; "same" is resolved against the input in finalize.
-  struct Padding {
-    bool same = false;
-    std::array<size_t, 4> sides{0, 0, 0, 0};  // top, bottom, left, right
-  };
 
   // Input rows [h_begin, h_end) and columns [w_begin, w_end) under one window, padding
   // excluded.
@@ -68,7 +63,6 @@ class Pooling2DLayer : public Layer {
     void for_each_window(size_t planes, Visit visit) const;
   };
 
-  static Padding parse_padding(const std::string& value, const std::string& owner);
   // Position h * W + w of the largest input under `window`: the first on ties, and NaN
   // wins, both as in PyTorch (so that a diverging input shows in the output).
   static size_t argmax_in_window(const float* plane, size_t in_w, const Window& window);
@@ -83,7 +77,7 @@ class Pooling2DLayer : public Layer {
   std::optional<Pooling> pooling_;
   std::optional<std::array<size_t, 2>> pool_size_;
   std::optional<std::array<size_t, 2>> stride_;
-  std::optional<Padding> padding_;
+  std::optional<Padding2D> padding_;  // "same" is resolved against the input in finalize
   Geometry geometry_;
   // The index of the argmax tensor (max pooling): N:C:OH:OW positions h * W + w of each
   // window's maximum in its input plane, stored as float. float holds integers exactly up

@@ -356,8 +356,8 @@ TEST(Conv2D, BadPropertyValuesAreErrors) {
       // property, the value as quoted, the expectation in the message
       {"filters=0", "'0'", "positive integer"},
       {"kernel_size=3,3,3", "'3,3,3'", "one or two positive integers"},
-      {"kernel_size=0,3", "'0'", "positive integer"},
-      {"stride=0", "'0'", "positive integer"},
+      {"kernel_size=0,3", "'0,3'", "positive integers"},
+      {"stride=0", "'0'", "positive integers"},
       {"dilation=two", "'two'", "integer"},
       {"groups=0", "'0'", "positive integer"},
       {"padding=full", "'full'", "same, valid, or 1, 2 or 4"},
