@@ -49,6 +49,13 @@ class NumericError : public Error {
   using Error::Error;
 };
 
+// A weights or checkpoint file that cannot be written, read or matched to the model.
+// The message names the file.
+class CheckpointError : public Error {
+ public:
+  using Error::Error;
+};
+
 namespace detail {
 [[noreturn]] void assert_failed(const char* condition, const char* file, int line,
                                 const std::string& message);
