@@ -43,6 +43,13 @@ class StateError : public Error {
   using Error::Error;
 };
 
+// A model file that cannot be read or does not describe a valid model. The message starts
+// with where the problem is: "model.ini:12: ...", or the override it came from.
+class ModelFileError : public Error {
+ public:
+  using Error::Error;
+};
+
 // Training diverged: a NaN or infinite loss.
 class NumericError : public Error {
  public:
