@@ -63,6 +63,13 @@ class CheckpointError : public Error {
   using Error::Error;
 };
 
+// A dataset that cannot be read or does not fit the model: a missing or corrupt file, a
+// bad row, a label outside the classes.
+class DataError : public Error {
+ public:
+  using Error::Error;
+};
+
 namespace detail {
 [[noreturn]] void assert_failed(const char* condition, const char* file, int line,
                                 const std::string& message);

@@ -4,10 +4,10 @@
 #include <chrono>
 #include <cmath>
 #include <iomanip>
-#include <numeric>
 #include <ostream>
 #include <sstream>
 
+#include "edgetrain/data.h"
 #include "edgetrain/error.h"
 #include "edgetrain/properties.h"
 #include "graph/executor.h"
@@ -232,35 +232,23 @@ float Model::trainStep(size_t batch) {
   return loss;
 }
 
-namespace {
-
-// Views of each sample of the batch tensors, made once per call so the loop allocates nothing.
-std::vector<std::vector<Tensor>> sample_views(const std::vector<Tensor>& batch_tensors, size_t batch) {
-  std::vector<std::vector<Tensor>> views(batch);
-  for (size_t b = 0; b < batch; ++b)
-    for (const Tensor& tensor : batch_tensors) views[b].push_back(tensor.batch_slice(b, 1));
-  return views;
-}
-
-}  // namespace
-
 std::vector<EpochResult> Model::train(Dataset& data) {
   require_initialized("train()");
   if (data.size() == 0) throw Error("train(): the dataset is empty");
-  auto input_views = sample_views(inputs(), batch_size_);
-  auto label_views = sample_views(labels(), batch_size_);
-  std::vector<size_t> order(data.size());
+  const std::vector<Tensor> batch_inputs = inputs();
+  const std::vector<Tensor> batch_labels = labels();
+  DataLoader loader(data, {.batch_size = batch_size_, .shuffle = true, .drop_last = false});
+  // The shuffles continue the model's own stream (copied in here, back after each epoch's
+  // shuffle), so successive train() calls see new orders and a run follows from the seed.
+  loader.rng() = compiled_->shuffle_rng;
   std::vector<EpochResult> history;
   for (size_t epoch = 1; epoch <= epochs_; ++epoch) {
     auto start = std::chrono::steady_clock::now();
-    std::iota(order.begin(), order.end(), 0);
-    for (size_t i = order.size(); i > 1; --i)
-      std::swap(order[i - 1], order[compiled_->shuffle_rng.below(i)]);
+    loader.start_epoch();
+    compiled_->shuffle_rng = loader.rng();
     double loss_sum = 0.0;
     size_t batches = 0;
-    for (size_t first = 0; first < order.size(); first += batch_size_) {
-      const size_t batch = std::min(batch_size_, order.size() - first);
-      for (size_t b = 0; b < batch; ++b) data.read(order[first + b], input_views[b], label_views[b]);
+    while (const size_t batch = loader.next_batch(batch_inputs, batch_labels)) {
       loss_sum += trainStep(batch);
       ++batches;
     }
@@ -272,15 +260,15 @@ std::vector<EpochResult> Model::train(Dataset& data) {
 
 EvaluationResult Model::evaluate(Dataset& data) {
   require_initialized("evaluate()");
-  auto input_views = sample_views(inputs(), batch_size_);
-  auto label_views = sample_views(labels(), batch_size_);
+  const std::vector<Tensor> batch_inputs = inputs();
+  const std::vector<Tensor> batch_labels = labels();
+  DataLoader loader(data, {.batch_size = batch_size_, .shuffle = false, .drop_last = false});
+  loader.start_epoch();
   EvaluationResult result;
   double loss_sum = 0.0;
   size_t correct = 0, rows = 0;
   const bool has_loss = !compiled_->graph.loss_tensors.empty();
-  for (size_t first = 0; first < data.size(); first += batch_size_) {
-    const size_t batch = std::min(batch_size_, data.size() - first);
-    for (size_t b = 0; b < batch; ++b) data.read(first + b, input_views[b], label_views[b]);
+  while (const size_t batch = loader.next_batch(batch_inputs, batch_labels)) {
     forward(batch, false);
     if (!has_loss) continue;
     loss_sum += static_cast<double>(compiled_->executor->loss()) * batch;

@@ -1,0 +1,251 @@
+// Datasets and the loader that batches them.
+//
+//   auto train = edgetrain::open_dataset(spec, model.inputs()[0].shape().with_batch(1),
+//                                        model.labels()[0].shape().feature_size());
+//   edgetrain::DataLoader loader(*train, {.batch_size = model.batchSize(), .seed = 7});
+//   std::vector<edgetrain::Tensor> inputs = model.inputs(), labels = model.labels();
+//   loader.start_epoch();
+//   while (size_t n = loader.next_batch(inputs, labels)) model.trainStep(n);
+//
+// The file readers (IDX, CSV, raw float32) load the whole file at construction and check it
+// there, so a bad file fails before training starts. Every error is a DataError whose
+// message begins with the file name (and "file:row" or "file:row:column" for CSV).
+// Each reader feeds single-input, single-loss models: read() takes one input view and at
+// most one label view (none when the model has no loss).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "edgetrain/dataset.h"
+#include "edgetrain/rng.h"
+#include "edgetrain/tensor.h"
+
+namespace edgetrain {
+
+// MNIST-style IDX files: an images file (magic 0x00000803: unsigned bytes, 3 dimensions
+// count:rows:cols, sizes big-endian) and a labels file (0x00000801: count class indices).
+// Either may be gzip-compressed; zlib reads both kinds. Pixels and labels stay uint8 in
+// memory (60000 28x28 images take 47 MB); read() writes pixel / 255 into the input view
+// and the label one-hot into the label view, whose width is the number of classes.
+class IdxDataset : public Dataset {
+ public:
+  // Throws DataError naming the file: missing file, wrong magic, truncated data or gzip
+  // stream, bytes after the data, no samples, or image and label counts that differ.
+  IdxDataset(std::string images_path, std::string labels_path);
+
+  size_t size() const override { return labels_.size(); }
+  // Throws DataError when the input view does not hold one image (both shapes in the
+  // message) or the sample's label is not below the label view's width.
+  void read(size_t index, std::span<Tensor> inputs, std::span<Tensor> labels) override;
+
+  size_t rows() const { return rows_; }
+  size_t cols() const { return cols_; }
+  std::span<const uint8_t> labels() const { return labels_; }
+  // The labels widened to size_t, for stratified_split_indices().
+  std::vector<size_t> class_labels() const;
+  // Checks every sample against a model at once: the image size against the sample size
+  // of `input_sample_shape` and every label against `num_classes` (0: a model without a
+  // loss; labels unchecked). Throws DataError naming the file, and for a label the first
+  // sample outside the classes.
+  void check_fits(const TensorShape& input_sample_shape, size_t num_classes) const;
+
+ private:
+  std::string images_path_;
+  std::string labels_path_;
+  size_t rows_ = 0;
+  size_t cols_ = 0;
+  std::vector<uint8_t> pixels_;  // size() * rows_ * cols_
+  std::vector<uint8_t> labels_;
+};
+
+// Comma-separated values, one sample per row: `input_size` feature columns and the label.
+// Rows and columns in messages count from 1, rows as lines of the file. Blank lines are
+// skipped; a cell may have spaces around its number; CRLF line ends are accepted.
+class CsvDataset : public Dataset {
+ public:
+  struct Options {
+    // Where the label is. With one_hot, the one column holding the class index; without,
+    // the first of `label_size` columns holding the label values. -1: at the end of the
+    // row. The remaining columns, in order, are the features.
+    int label_column = -1;
+    // Whether the first row names the columns. Unset: it does when one of its cells is
+    // not a number, so a header of numbers ("0,1,2,label") needs has_header = true.
+    std::optional<bool> has_header = std::nullopt;
+    // true: the label is a class index below `label_size`, written one-hot.
+    // false: the label columns hold the label values themselves.
+    bool one_hot = true;
+  };
+
+  // Reads and checks the whole file. Throws DataError for an empty file or one without
+  // samples, a row with the wrong number of columns (file:row), a cell that is not a
+  // number (file:row:column), a class index that is not a whole number below
+  // `label_size`, or a label_column outside the row.
+  CsvDataset(std::string path, size_t input_size, size_t label_size, Options options);
+  CsvDataset(std::string path, size_t input_size, size_t label_size)
+      : CsvDataset(std::move(path), input_size, label_size, Options()) {}
+
+  size_t size() const override { return samples_; }
+  // Throws DataError when the views do not hold `input_size` and `label_size` values.
+  void read(size_t index, std::span<Tensor> inputs, std::span<Tensor> labels) override;
+
+  // The class index of every sample; one_hot files only (DataError otherwise).
+  std::vector<size_t> class_labels() const;
+
+ private:
+  std::string path_;
+  size_t input_size_;
+  size_t label_size_;
+  bool one_hot_;
+  size_t samples_ = 0;
+  std::vector<float> features_;  // samples_ * input_size_
+  // one_hot: one class index per sample; otherwise samples_ * label_size_ values.
+  std::vector<float> label_values_;
+};
+
+// NNTrainer's raw .dat files: per sample, `input_size` float32 values and then
+// `label_size` float32 values (a one-hot label), in host byte order, no header.
+// The file is held in memory.
+class RawFloatDataset : public Dataset {
+ public:
+  // Throws DataError naming the file when it is missing, empty, or not a whole number of
+  // records of (input_size + label_size) * 4 bytes (the message gives the record size).
+  RawFloatDataset(std::string path, size_t input_size, size_t label_size);
+
+  size_t size() const override { return samples_; }
+  // Throws DataError when the views do not hold `input_size` and `label_size` values.
+  void read(size_t index, std::span<Tensor> inputs, std::span<Tensor> labels) override;
+
+  // The arg-max of every sample's label, for stratified_split_indices().
+  std::vector<size_t> class_labels() const;
+
+ private:
+  std::string path_;
+  size_t input_size_;
+  size_t label_size_;
+  size_t samples_ = 0;
+  std::vector<float> values_;  // samples_ records of input_size_ + label_size_
+};
+
+// Samples made by a function, the C++ API's generator callback. The function receives
+// the sample index and batch-1 views shaped like the model's inputs and labels.
+class GeneratorDataset : public Dataset {
+ public:
+  using Generator =
+      std::function<void(size_t index, std::span<Tensor> inputs, std::span<Tensor> labels)>;
+  // Throws DataError when `generator` is empty.
+  GeneratorDataset(size_t samples, Generator generator);
+
+  size_t size() const override { return samples_; }
+  void read(size_t index, std::span<Tensor> inputs, std::span<Tensor> labels) override;
+
+ private:
+  size_t samples_;
+  Generator generator_;
+};
+
+// The samples of `base` at `indices`, in that order: a validation part of a training file,
+// say. `base` must outlive the subset.
+class SubsetDataset : public Dataset {
+ public:
+  // Throws DataError when an index is not below base.size().
+  SubsetDataset(Dataset& base, std::vector<size_t> indices);
+
+  size_t size() const override { return indices_.size(); }
+  void read(size_t index, std::span<Tensor> inputs, std::span<Tensor> labels) override;
+  const std::vector<size_t>& indices() const { return indices_; }
+
+ private:
+  Dataset& base_;
+  std::vector<size_t> indices_;
+};
+
+// Splits 0..n-1 into ratios.size() parts: shuffles with `seed`, then gives part p > 0
+// floor(ratios[p] * n) indices and the first part the rest, so {0.8, 0.2} of 10 is 8 and 2
+// and {0, 0.25} of 10 is 8 and 2. Each part lists its indices in shuffled order.
+// Throws DataError when ratios is empty, a ratio is negative, or they sum to more than 1.
+std::vector<std::vector<size_t>> split_indices(size_t n, const std::vector<double>& ratios,
+                                               uint64_t seed);
+
+// As split_indices() over labels.size() samples, with the same part sizes, but with every
+// class spread over the parts in proportion: part p > 0 takes floor(ratios[p] * k) of a
+// class of k samples, and the few samples still needed to reach its size come one per
+// class from the classes with the largest fractional shares. labels[i] is sample i's
+// class; the classes need not be contiguous.
+std::vector<std::vector<size_t>> stratified_split_indices(std::span<const size_t> labels,
+                                                          const std::vector<double>& ratios,
+                                                          uint64_t seed);
+
+// Batches of samples of a dataset, read straight into the model's batch tensors.
+//
+//   loader.start_epoch();                     // a new order
+//   while (size_t n = loader.next_batch(inputs, labels)) model.trainStep(n);
+//
+// The order of each epoch is a Fisher-Yates shuffle drawn from the loader's own Rng, so
+// it follows from the seed, and from rng().state() saved before start_epoch() when a
+// checkpoint is resumed. Reading allocates nothing after the first batch.
+class DataLoader {
+ public:
+  struct Options {
+    size_t batch_size = 1;
+    bool shuffle = true;     // false: the dataset's order
+    bool drop_last = false;  // true: an epoch ends before a last partial batch
+    uint64_t seed = 0;
+  };
+
+  // `data` must outlive the loader. Throws DataError when batch_size is 0.
+  DataLoader(Dataset& data, Options options);
+
+  size_t num_batches() const;
+  const Options& options() const { return options_; }
+
+  // Starts an epoch: the dataset's order, shuffled when options().shuffle.
+  void start_epoch();
+  // Reads the next batch into the first n samples of `inputs` and `labels` (the model's
+  // batch tensors, batch >= batch_size) and returns n: batch_size, fewer for a last
+  // partial batch, 0 when the epoch is over. Throws StateError before start_epoch(),
+  // DataError when a tensor's batch is smaller than batch_size.
+  size_t next_batch(std::span<const Tensor> inputs, std::span<const Tensor> labels);
+
+  // The generator of the shuffles, for checkpoints.
+  Rng& rng() { return rng_; }
+  // Samples of this epoch already read; set_position() resumes an epoch mid-way after
+  // start_epoch() reproduced its order. It throws StateError before start_epoch() and
+  // DataError past the end of the epoch.
+  size_t position() const { return position_; }
+  void set_position(size_t position);
+
+ private:
+  // Makes the per-sample views of the batch tensors when they are not those of last time.
+  void bind(std::span<const Tensor> inputs, std::span<const Tensor> labels);
+
+  Dataset& data_;
+  Options options_;
+  Rng rng_;
+  std::vector<size_t> order_;
+  size_t position_ = 0;
+  bool started_ = false;
+  // The batch tensors the views were made from, and the views: sample b's input views
+  // are input_views_[b * bound_inputs_.size() ...], likewise for labels.
+  std::vector<Tensor> bound_inputs_;
+  std::vector<Tensor> bound_labels_;
+  std::vector<Tensor> input_views_;
+  std::vector<Tensor> label_views_;
+};
+
+// Opens the dataset a DatasetSpec describes, for a single-input model taking
+// `input_sample_shape` (batch 1) and a loss taking `label_size` values per sample:
+// "idx" (images, labels), "csv" (path; default CsvDataset options) or "file" (path; raw
+// float32). Checks the data against the model now. validation_split is left to the
+// caller (split_indices). Throws DataError, beginning with spec.origin when it is set;
+// an unknown type lists the known ones.
+std::unique_ptr<Dataset> open_dataset(const DatasetSpec& spec,
+                                      const TensorShape& input_sample_shape, size_t label_size);
+
+}  // namespace edgetrain
