@@ -38,9 +38,10 @@ class IdxDataset : public Dataset {
  public:
   // Throws DataError naming the file: missing file, wrong magic, truncated data or gzip
   // stream, bytes after the data, no samples, or image and label counts that differ.
+  // An empty labels_path reads images only (for prediction): read() then takes no label.
   IdxDataset(std::string images_path, std::string labels_path);
 
-  size_t size() const override { return labels_.size(); }
+  size_t size() const override { return count_; }
   // Throws DataError when the input view does not hold one image (both shapes in the
   // message) or the sample's label is not below the label view's width.
   void read(size_t index, std::span<Tensor> inputs, std::span<Tensor> labels) override;
@@ -61,6 +62,7 @@ class IdxDataset : public Dataset {
   std::string labels_path_;
   size_t rows_ = 0;
   size_t cols_ = 0;
+  size_t count_ = 0;
   std::vector<uint8_t> pixels_;  // size() * rows_ * cols_
   std::vector<uint8_t> labels_;
 };

@@ -167,12 +167,17 @@ IdxDataset::IdxDataset(std::string images_path, std::string labels_path)
   if (image_count > std::numeric_limits<size_t>::max() / (rows_ * cols_))
     throw DataError(images_path_ + ": the header declares more pixels than memory can hold");
 
+  if (image_count == 0) throw DataError(images_path_ + ": holds no images");
+  count_ = image_count;
+  if (labels_path_.empty()) {
+    images.read_data(image_count * rows_ * cols_, pixels_, "pixels");
+    return;
+  }
   IdxReader labels(labels_path_);
   const size_t label_count = labels.read_header(kLabelsMagic, "labels")[0];
   if (label_count != image_count)
     throw DataError(labels_path_ + " holds " + std::to_string(label_count) + " labels but " +
                     images_path_ + " holds " + std::to_string(image_count) + " images");
-  if (image_count == 0) throw DataError(images_path_ + ": holds no images");
 
   images.read_data(image_count * rows_ * cols_, pixels_, "pixels");
   labels.read_data(label_count, labels_, "labels");
@@ -188,6 +193,8 @@ void IdxDataset::read(size_t index, std::span<Tensor> inputs, std::span<Tensor> 
   for (size_t i = 0; i < pixels; ++i) input[i] = static_cast<float>(image[i]) / 255.0f;
 
   if (labels.empty()) return;  // a model without a loss
+  if (labels_path_.empty())
+    throw DataError(images_path_ + ": opened without a labels file, but the model asks for labels");
   if (labels.size() != 1)
     data::throw_label_mismatch(labels_path_, "one class index per sample", labels);
   const size_t classes = labels[0].size();

@@ -42,6 +42,21 @@ TEST_F(Idx, ReadsGzipImagesAsUnitFloatsAndLabelsOneHot) {
   EXPECT_EQ(data.class_labels(), (std::vector<size_t>{2, 0, 1}));
 }
 
+TEST_F(Idx, ReadsImagesWithoutLabelsForPrediction) {
+  IdxDataset data(images_, "");
+  ASSERT_EQ(data.size(), 3u);
+  SampleBuffer input(TensorShape(1, 1, 2, 3));
+  data.read(1, {&input.tensor, 1}, {});
+  for (size_t p = 0; p < 6; ++p) EXPECT_EQ(input.values[p], pixel(1, p) / 255.0f) << p;
+  SampleBuffer label(TensorShape(1, 1, 1, 3));
+  try {
+    data.read(1, {&input.tensor, 1}, {&label.tensor, 1});
+    FAIL() << "expected DataError";
+  } catch (const DataError& error) {
+    EXPECT_NE(std::string(error.what()).find("without a labels file"), std::string::npos) << error.what();
+  }
+}
+
 TEST_F(Idx, ReadsUncompressedFilesAndAnyInputShapeOfTheImageSize) {
   write_bytes(dir_ + "images", idx_images(3, 2, 3, pixel));
   write_bytes(dir_ + "labels", idx_labels({2, 0, 1}));

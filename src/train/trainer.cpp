@@ -1,0 +1,330 @@
+#include "edgetrain/trainer.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <limits>
+#include <ostream>
+#include <sstream>
+
+#include "edgetrain/checkpoint.h"
+#include "edgetrain/data.h"
+#include "edgetrain/error.h"
+#include "edgetrain/model.h"
+#include "train/metrics.h"
+
+namespace edgetrain {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Set by SIGINT; the loop checks it between steps.
+std::atomic<bool> interrupt_requested{false};
+
+void on_interrupt(int) { interrupt_requested = true; }
+
+// Installs the SIGINT handler for the lifetime of a fit() and restores the old one.
+class InterruptGuard {
+ public:
+  InterruptGuard() {
+    interrupt_requested = false;
+    struct sigaction action = {};
+    action.sa_handler = on_interrupt;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGINT, &action, &previous_);
+  }
+  ~InterruptGuard() { sigaction(SIGINT, &previous_, nullptr); }
+  InterruptGuard(const InterruptGuard&) = delete;
+  InterruptGuard& operator=(const InterruptGuard&) = delete;
+
+ private:
+  struct sigaction previous_ = {};
+};
+
+// What a checkpoint must hold besides the model to continue a run exactly.
+struct RunState {
+  size_t epochs_completed = 0;
+  size_t batches_done = 0;          // within the epoch in progress
+  std::string epoch_start_rng;      // loader RNG before the epoch in progress shuffled
+  double loss_sum = 0.0;            // of the epoch in progress
+  size_t correct = 0, rows = 0, samples = 0;
+  double best_metric = std::numeric_limits<double>::quiet_NaN();
+  size_t best_epoch = 0;
+  size_t epochs_without_improvement = 0;
+
+  void finish_epoch(size_t epoch) {
+    epochs_completed = epoch;
+    batches_done = correct = rows = samples = 0;
+    epoch_start_rng.clear();
+    loss_sum = 0.0;
+  }
+
+  CheckpointMetadata to_metadata() const {
+    CheckpointMetadata metadata;
+    auto& v = metadata.values;
+    v["epochs_completed"] = std::to_string(epochs_completed);
+    v["batches_done"] = std::to_string(batches_done);
+    v["epoch_start_rng"] = epoch_start_rng;
+    std::ostringstream number;
+    number << std::hexfloat << loss_sum;
+    v["loss_sum"] = number.str();
+    v["correct"] = std::to_string(correct);
+    v["rows"] = std::to_string(rows);
+    v["samples"] = std::to_string(samples);
+    number.str("");
+    number << std::hexfloat << best_metric;
+    v["best_metric"] = number.str();
+    v["best_epoch"] = std::to_string(best_epoch);
+    v["epochs_without_improvement"] = std::to_string(epochs_without_improvement);
+    return metadata;
+  }
+
+  static RunState from_metadata(const CheckpointMetadata& metadata, const std::string& path) {
+    auto get = [&](const char* key) -> const std::string& {
+      auto found = metadata.values.find(key);
+      if (found == metadata.values.end())
+        throw Error(path + ": not a training checkpoint of this trainer (no '" + key + "')");
+      return found->second;
+    };
+    RunState state;
+    state.epochs_completed = std::stoull(get("epochs_completed"));
+    state.batches_done = std::stoull(get("batches_done"));
+    state.epoch_start_rng = get("epoch_start_rng");
+    state.loss_sum = std::strtod(get("loss_sum").c_str(), nullptr);
+    state.correct = std::stoull(get("correct"));
+    state.rows = std::stoull(get("rows"));
+    state.samples = std::stoull(get("samples"));
+    state.best_metric = std::strtod(get("best_metric").c_str(), nullptr);
+    state.best_epoch = std::stoull(get("best_epoch"));
+    state.epochs_without_improvement = std::stoull(get("epochs_without_improvement"));
+    return state;
+  }
+};
+
+bool minimized(const std::string& monitor) { return monitor == "val_loss" || monitor == "loss"; }
+
+double monitored_value(const EpochMetrics& metrics, const std::string& monitor) {
+  if (monitor == "val_loss") return metrics.val_loss;
+  if (monitor == "val_accuracy") return metrics.val_accuracy;
+  if (monitor == "accuracy") return metrics.train_accuracy;
+  return metrics.train_loss;
+}
+
+std::string format_duration(double seconds) {
+  const long total = std::lround(seconds);
+  std::ostringstream text;
+  text << total / 60 << ":" << std::setw(2) << std::setfill('0') << total % 60;
+  return text.str();
+}
+
+// A one-line progress bar redrawn in place, at most ten times a second.
+class ProgressBar {
+ public:
+  ProgressBar(std::ostream& out, bool enabled) : out_(out), enabled_(enabled) {}
+
+  void update(size_t epoch, size_t epochs, size_t batch, size_t batches, double samples_per_second,
+              double seconds_left, float loss) {
+    if (!enabled_) return;
+    const auto now = Clock::now();
+    if (batch < batches && now - last_draw_ < std::chrono::milliseconds(100)) return;
+    last_draw_ = now;
+    constexpr size_t kWidth = 30;
+    const size_t filled = batches == 0 ? kWidth : kWidth * batch / batches;
+    std::ostringstream line;
+    line << "\r#" << epoch << "/" << epochs << " [" << std::string(filled, '=')
+         << (filled < kWidth ? ">" : "") << std::string(kWidth - std::min(kWidth, filled + 1), ' ')
+         << "] " << batch << "/" << batches << "  " << std::lround(samples_per_second)
+         << " samples/s  ETA " << format_duration(seconds_left) << "  loss " << std::setprecision(4)
+         << loss << "   ";
+    out_ << line.str() << std::flush;
+    drawn_ = true;
+  }
+
+  void clear() {
+    if (!drawn_) return;
+    out_ << "\r" << std::string(100, ' ') << "\r" << std::flush;
+    drawn_ = false;
+  }
+
+ private:
+  std::ostream& out_;
+  bool enabled_;
+  bool drawn_ = false;
+  Clock::time_point last_draw_{};
+};
+
+// Appends one CSV row per epoch; writes the header when the file is new.
+class MetricsLog {
+ public:
+  explicit MetricsLog(const std::string& path) : path_(path) {
+    if (path.empty()) return;
+    const bool exists = std::ifstream(path).good();
+    out_.open(path, std::ios::app);
+    if (!out_) throw Error("cannot write the metrics log " + path);
+    if (!exists)
+      out_ << "epoch,train_loss,train_accuracy,val_loss,val_accuracy,learning_rate,seconds,"
+              "samples_per_second\n";
+  }
+
+  void write(const EpochMetrics& m) {
+    if (path_.empty()) return;
+    out_ << m.epoch << "," << m.train_loss << "," << m.train_accuracy << ",";
+    if (m.has_validation) out_ << m.val_loss << "," << m.val_accuracy;
+    else out_ << ",";
+    out_ << "," << m.learning_rate << "," << m.seconds << "," << m.samples_per_second << "\n";
+    out_.flush();
+  }
+
+ private:
+  std::string path_;
+  std::ofstream out_;
+};
+
+std::string epoch_line(const EpochMetrics& m, size_t epochs) {
+  std::ostringstream line;
+  line << "#" << m.epoch << "/" << epochs << " - Training Loss: " << m.train_loss;
+  if (m.has_validation)
+    line << " >> [ Accuracy: " << m.val_accuracy * 100.0f << "% - Validation Loss : " << m.val_loss
+         << " ]";
+  else
+    line << " >> [ Training Accuracy: " << m.train_accuracy * 100.0f << "% ]";
+  line << "  (" << std::fixed << std::setprecision(1) << m.seconds << " s, " << std::setprecision(0)
+       << m.samples_per_second << " samples/s)";
+  return line.str();
+}
+
+bool is_terminal(const std::ostream& out) {
+  return (&out == &std::cout && isatty(STDOUT_FILENO)) || (&out == &std::cerr && isatty(STDERR_FILENO));
+}
+
+}  // namespace
+
+Trainer::Trainer(Model& model, TrainerOptions options, std::ostream& log)
+    : model_(model), options_(std::move(options)), log_(log) {}
+
+TrainResult Trainer::fit(Dataset& train, Dataset* validation, const std::string& resume_from) {
+  const std::string& monitor = options_.early_stopping.monitor;
+  if (!validation && monitor.rfind("val_", 0) == 0 && options_.early_stopping.patience > 0)
+    throw Error("early stopping monitors '" + monitor + "' but there is no validation set");
+  const std::string monitored = validation || monitor.rfind("val_", 0) != 0 ? monitor
+                                : monitor == "val_loss"                    ? "loss"
+                                                                            : "accuracy";
+  DataLoader loader(train, {model_.batchSize(), options_.shuffle, options_.drop_last, model_.seed()});
+  if (loader.num_batches() == 0)
+    throw Error("the training set has " + std::to_string(train.size()) +
+                " samples, fewer than one batch of " + std::to_string(model_.batchSize()) +
+                " with drop_last");
+
+  RunState state;
+  if (!resume_from.empty()) state = RunState::from_metadata(load_checkpoint(model_, resume_from), resume_from);
+
+  TrainResult result;
+  result.weights_path = options_.save_path;
+  result.last_checkpoint = options_.last_checkpoint_path();
+  result.best_checkpoint = options_.best_checkpoint_path();
+  result.best_epoch = state.best_epoch;
+  MetricsLog metrics_log(options_.metrics_path);
+  ProgressBar progress(log_, options_.progress && is_terminal(log_));
+  InterruptGuard interrupt_guard;
+  std::vector<Tensor> inputs = model_.inputs(), labels = model_.labels();
+  const Tensor prediction = model_.outputs()[0];
+  const size_t epochs = model_.epochs();
+
+  auto save_last = [&] {
+    if (!result.last_checkpoint.empty()) save_checkpoint(model_, state.to_metadata(), result.last_checkpoint);
+  };
+
+  for (size_t epoch = state.epochs_completed + 1; epoch <= epochs; ++epoch) {
+    const bool resuming_inside_epoch = state.batches_done > 0;
+    if (resuming_inside_epoch) loader.rng().set_state(state.epoch_start_rng);
+    else state.epoch_start_rng = loader.rng().state();
+    loader.start_epoch();
+    // After a resume inside an epoch, replay the loader to the same position.
+    for (size_t b = 0; b < state.batches_done; ++b) loader.next_batch(inputs, labels);
+
+    const auto start = Clock::now();
+    size_t epoch_samples = 0;
+    for (size_t samples; (samples = loader.next_batch(inputs, labels)) > 0;) {
+      const float loss = model_.trainStep(samples);
+      const RowCounts counts = count_correct_rows(prediction, labels[0], samples);
+      state.loss_sum += loss;
+      state.correct += counts.correct;
+      state.rows += counts.rows;
+      state.samples += samples;
+      epoch_samples += samples;
+      ++state.batches_done;
+      const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+      const double rate = elapsed > 0 ? epoch_samples / elapsed : 0.0;
+      const size_t left = loader.num_batches() - state.batches_done;
+      progress.update(epoch, epochs, state.batches_done, loader.num_batches(), rate,
+                      rate > 0 ? left * model_.batchSize() / rate : 0.0, loss);
+      if (interrupt_requested) {
+        progress.clear();
+        save_last();
+        result.interrupted = true;
+        result.epochs_completed = state.epochs_completed;
+        log_ << "Interrupted in epoch " << epoch << " after " << state.batches_done << " batches";
+        if (!result.last_checkpoint.empty()) log_ << "; resume with --resume " << result.last_checkpoint;
+        log_ << std::endl;
+        return result;
+      }
+    }
+    progress.clear();
+
+    EpochMetrics metrics;
+    metrics.epoch = epoch;
+    metrics.train_loss = static_cast<float>(state.loss_sum / std::max<size_t>(1, state.batches_done));
+    metrics.train_accuracy = state.rows ? static_cast<float>(state.correct) / state.rows : 0.0f;
+    metrics.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    metrics.samples_per_second = metrics.seconds > 0 ? epoch_samples / metrics.seconds : 0.0;
+    metrics.learning_rate = model_.learningRate();
+    if (validation) {
+      const EvaluationResult evaluation = model_.evaluate(*validation);
+      metrics.has_validation = true;
+      metrics.val_loss = evaluation.loss;
+      metrics.val_accuracy = evaluation.accuracy;
+    }
+    state.finish_epoch(epoch);
+
+    const double value = monitored_value(metrics, monitored);
+    const double sign = minimized(monitored) ? 1.0 : -1.0;
+    const bool improved = std::isnan(state.best_metric) ||
+                          sign * (state.best_metric - value) > options_.early_stopping.min_delta;
+    if (improved) {
+      state.best_metric = value;
+      state.best_epoch = epoch;
+      state.epochs_without_improvement = 0;
+    } else {
+      ++state.epochs_without_improvement;
+    }
+    result.best_epoch = state.best_epoch;
+    save_last();
+    if (improved && !result.best_checkpoint.empty())
+      save_checkpoint(model_, state.to_metadata(), result.best_checkpoint);
+
+    log_ << epoch_line(metrics, epochs) << std::endl;
+    metrics_log.write(metrics);
+    result.history.push_back(metrics);
+    result.epochs_completed = epoch;
+
+    if (options_.early_stopping.patience > 0 &&
+        state.epochs_without_improvement >= options_.early_stopping.patience) {
+      result.stopped_early = true;
+      log_ << "Early stopping: " << monitored << " has not improved for "
+           << state.epochs_without_improvement << " epochs (best: epoch " << state.best_epoch << ")"
+           << std::endl;
+      break;
+    }
+  }
+  if (!result.weights_path.empty()) save_weights(model_, result.weights_path);
+  return result;
+}
+
+}  // namespace edgetrain
