@@ -1,7 +1,8 @@
 // The training loop of a run: epochs over a data loader, validation every epoch,
 // a log line per epoch in NNTrainer's shape, a live progress bar on a terminal, a CSV
 // metrics log, early stopping, best and last checkpoints, resume, and a clean stop on
-// Ctrl-C (the current step finishes, a checkpoint is written).
+// Ctrl-C (the current step, or during validation the epoch, finishes; a checkpoint is
+// written).
 #pragma once
 
 #include <cstddef>
@@ -22,7 +23,9 @@ struct EarlyStopping {
 
 struct TrainerOptions {
   std::string save_path;     // final weights; best/last checkpoints are written beside it
-  std::string metrics_path;  // per-epoch metrics as CSV; empty: none
+  // Per-epoch metrics as CSV; empty: none. A new run rewrites the file, a resumed one
+  // appends to it.
+  std::string metrics_path;
   bool shuffle = true;
   bool drop_last = false;    // drop a last partial batch (NNTrainer always does)
   EarlyStopping early_stopping;

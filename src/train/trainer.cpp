@@ -18,6 +18,7 @@
 #include "edgetrain/data.h"
 #include "edgetrain/error.h"
 #include "edgetrain/model.h"
+#include "edgetrain/rng.h"
 #include "train/metrics.h"
 
 namespace edgetrain {
@@ -52,17 +53,18 @@ class InterruptGuard {
 struct RunState {
   size_t epochs_completed = 0;
   size_t batches_done = 0;          // within the epoch in progress
-  std::string epoch_start_rng;      // loader RNG before the epoch in progress shuffled
+  // The loader RNG before the epoch in progress (or, between epochs, the next) shuffled.
+  std::string epoch_start_rng;
   double loss_sum = 0.0;            // of the epoch in progress
   size_t correct = 0, rows = 0, samples = 0;
   double best_metric = std::numeric_limits<double>::quiet_NaN();
   size_t best_epoch = 0;
   size_t epochs_without_improvement = 0;
 
-  void finish_epoch(size_t epoch) {
+  void finish_epoch(size_t epoch, const Rng& loader_rng) {
     epochs_completed = epoch;
     batches_done = correct = rows = samples = 0;
-    epoch_start_rng.clear();
+    epoch_start_rng = loader_rng.state();
     loss_sum = 0.0;
   }
 
@@ -128,6 +130,10 @@ std::string format_duration(double seconds) {
 class ProgressBar {
  public:
   ProgressBar(std::ostream& out, bool enabled) : out_(out), enabled_(enabled) {}
+  // An error mid-epoch (a NaN loss) leaves no half-drawn bar in front of its message.
+  ~ProgressBar() { clear(); }
+  ProgressBar(const ProgressBar&) = delete;
+  ProgressBar& operator=(const ProgressBar&) = delete;
 
   void update(size_t epoch, size_t epochs, size_t batch, size_t batches, double samples_per_second,
               double seconds_left, float loss) {
@@ -160,15 +166,15 @@ class ProgressBar {
   Clock::time_point last_draw_{};
 };
 
-// Appends one CSV row per epoch; writes the header when the file is new.
+// One CSV row per epoch. Like Keras' CSVLogger, a new run starts the file afresh and a
+// resumed run appends to it; the header goes at the top of an empty file.
 class MetricsLog {
  public:
-  explicit MetricsLog(const std::string& path) : path_(path) {
+  MetricsLog(const std::string& path, bool resuming) : path_(path) {
     if (path.empty()) return;
-    const bool exists = std::ifstream(path).good();
-    out_.open(path, std::ios::app);
+    out_.open(path, resuming ? std::ios::app : std::ios::trunc);
     if (!out_) throw Error("cannot write the metrics log " + path);
-    if (!exists)
+    if (out_.tellp() == 0)
       out_ << "epoch,train_loss,train_accuracy,val_loss,val_accuracy,learning_rate,seconds,"
               "samples_per_second\n";
   }
@@ -230,7 +236,7 @@ TrainResult Trainer::fit(Dataset& train, Dataset* validation, const std::string&
   result.last_checkpoint = options_.last_checkpoint_path();
   result.best_checkpoint = options_.best_checkpoint_path();
   result.best_epoch = state.best_epoch;
-  MetricsLog metrics_log(options_.metrics_path);
+  MetricsLog metrics_log(options_.metrics_path, !resume_from.empty());
   ProgressBar progress(log_, options_.progress && is_terminal(log_));
   InterruptGuard interrupt_guard;
   std::vector<Tensor> inputs = model_.inputs(), labels = model_.labels();
@@ -240,14 +246,24 @@ TrainResult Trainer::fit(Dataset& train, Dataset* validation, const std::string&
   auto save_last = [&] {
     if (!result.last_checkpoint.empty()) save_checkpoint(model_, state.to_metadata(), result.last_checkpoint);
   };
+  // After SIGINT, once the last checkpoint holds the state.
+  auto stop_interrupted = [&](const std::string& where) {
+    result.interrupted = true;
+    result.epochs_completed = state.epochs_completed;
+    log_ << "Interrupted " << where;
+    if (!result.last_checkpoint.empty())
+      log_ << "; resume with --resume " << result.last_checkpoint;
+    log_ << std::endl;
+    return result;
+  };
 
+  // A resumed run continues the shuffles of the run it resumes.
+  if (!state.epoch_start_rng.empty()) loader.rng().set_state(state.epoch_start_rng);
   for (size_t epoch = state.epochs_completed + 1; epoch <= epochs; ++epoch) {
-    const bool resuming_inside_epoch = state.batches_done > 0;
-    if (resuming_inside_epoch) loader.rng().set_state(state.epoch_start_rng);
-    else state.epoch_start_rng = loader.rng().state();
+    state.epoch_start_rng = loader.rng().state();
     loader.start_epoch();
-    // After a resume inside an epoch, replay the loader to the same position.
-    for (size_t b = 0; b < state.batches_done; ++b) loader.next_batch(inputs, labels);
+    // After a resume inside an epoch, skip the samples already trained on.
+    loader.set_position(state.samples);
 
     const auto start = Clock::now();
     size_t epoch_samples = 0;
@@ -268,12 +284,8 @@ TrainResult Trainer::fit(Dataset& train, Dataset* validation, const std::string&
       if (interrupt_requested) {
         progress.clear();
         save_last();
-        result.interrupted = true;
-        result.epochs_completed = state.epochs_completed;
-        log_ << "Interrupted in epoch " << epoch << " after " << state.batches_done << " batches";
-        if (!result.last_checkpoint.empty()) log_ << "; resume with --resume " << result.last_checkpoint;
-        log_ << std::endl;
-        return result;
+        return stop_interrupted("in epoch " + std::to_string(epoch) + " after " +
+                                std::to_string(state.batches_done) + " batches");
       }
     }
     progress.clear();
@@ -291,7 +303,7 @@ TrainResult Trainer::fit(Dataset& train, Dataset* validation, const std::string&
       metrics.val_loss = evaluation.loss;
       metrics.val_accuracy = evaluation.accuracy;
     }
-    state.finish_epoch(epoch);
+    state.finish_epoch(epoch, loader.rng());
 
     const double value = monitored_value(metrics, monitored);
     const double sign = minimized(monitored) ? 1.0 : -1.0;
@@ -322,6 +334,9 @@ TrainResult Trainer::fit(Dataset& train, Dataset* validation, const std::string&
            << std::endl;
       break;
     }
+    // A SIGINT during validation: the epoch's checkpoint is written, stop before the next.
+    if (interrupt_requested && epoch < epochs)
+      return stop_interrupted("after epoch " + std::to_string(epoch));
   }
   if (!result.weights_path.empty()) save_weights(model_, result.weights_path);
   return result;

@@ -11,6 +11,8 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iomanip>
 #include <iostream>
@@ -27,6 +29,7 @@
 namespace edgetrain::cli {
 namespace {
 
+constexpr int kExitUsage = 2;
 constexpr int kExitInterrupted = 130;
 
 long peak_rss_kib() {
@@ -191,7 +194,8 @@ int run_eval(const std::string& model_path, const std::vector<std::string>& over
 // file (with --index), or raw float32 values.
 std::vector<float> read_input(const std::string& path, size_t index, const Session& session) {
   const size_t size = session.input_shape.size();
-  const bool idx = path.find("idx") != std::string::npos;
+  // By the file's name ("t10k-images-idx3-ubyte.gz"), not by the folders it is in.
+  const bool idx = std::filesystem::path(path).filename().string().find("idx") != std::string::npos;
   if (idx) {
     IdxDataset images(path, "");
     if (index >= images.size())
@@ -207,16 +211,23 @@ std::vector<float> read_input(const std::string& path, size_t index, const Sessi
   std::vector<float> values;
   const bool text = path.ends_with(".csv") || path.ends_with(".txt");
   if (text) {
+    auto add = [&](const std::string& token) {
+      if (token.empty()) return;
+      char* end = nullptr;
+      const float value = std::strtof(token.c_str(), &end);
+      if (*end != '\0') throw Error(path + ": '" + token + "' is not a number");
+      values.push_back(value);
+    };
     std::string token;
     for (char c; in.get(c);) {
       if (c == ',' || std::isspace(static_cast<unsigned char>(c))) {
-        if (!token.empty()) values.push_back(std::stof(token));
+        add(token);
         token.clear();
       } else {
         token += c;
       }
     }
-    if (!token.empty()) values.push_back(std::stof(token));
+    add(token);
   } else {
     values.resize(size);
     in.read(reinterpret_cast<char*>(values.data()), static_cast<std::streamsize>(size * sizeof(float)));
@@ -235,12 +246,14 @@ int run_predict(const std::string& model_path, const std::vector<std::string>& o
   Session session(model_path, overrides);
   load_weights(session.model(), weights);
   std::vector<float> scores = session.model().predict(read_input(input_path, index, session), 1);
-  // A cross_entropy model outputs logits: show probabilities.
+  // Models with a fused loss output logits: show probabilities.
   if (session.model().loss() == "cross_entropy") {
     const float max = *std::max_element(scores.begin(), scores.end());
     double sum = 0.0;
     for (float& score : scores) sum += (score = std::exp(score - max));
     for (float& score : scores) score = static_cast<float>(score / sum);
+  } else if (session.model().loss() == "bce_with_logits") {
+    for (float& score : scores) score = 1.0f / (1.0f + std::exp(-score));
   }
   const size_t best = static_cast<size_t>(std::max_element(scores.begin(), scores.end()) - scores.begin());
   std::cout << "class " << best << " (" << std::fixed << std::setprecision(4) << scores[best] << ")\n";
@@ -264,34 +277,40 @@ int run(int argc, char** argv) {
   bool no_progress = false;
 
   auto add_model = [&](CLI::App* command) {
-    command->add_option("model", model_path, "INI model file")->required()->check(CLI::ExistingFile);
+    command->add_option("model", model_path, "INI model file")->required();
     command->add_option("--set", sets, "override a model-file key: key=value or section.key=value");
   };
   CLI::App* train = app.add_subcommand("train", "train a model file's model on its [train_set]");
   add_model(train);
   train->add_option("--epochs", epochs, "number of epochs")->check(CLI::PositiveNumber);
   train->add_option("--batch-size", batch_size, "batch size")->check(CLI::PositiveNumber);
-  train->add_option("--resume", resume, "continue from this checkpoint")->check(CLI::ExistingFile);
+  train->add_option("--resume", resume, "continue from this checkpoint");
   train->add_option("--json", json_path, "write the final figures to this JSON file");
   train->add_flag("--no-progress", no_progress, "no live progress bar");
 
   CLI::App* eval = app.add_subcommand("eval", "evaluate weights on the [test_set] (or [valid_set])");
   add_model(eval);
-  eval->add_option("--weights", weights, "weights or checkpoint file")->required()->check(CLI::ExistingFile);
+  eval->add_option("--weights", weights, "weights or checkpoint file")->required();
   eval->add_option("--json", json_path, "write the figures to this JSON file");
 
   CLI::App* predict = app.add_subcommand("predict", "classify one input and print the class and its scores");
   add_model(predict);
-  predict->add_option("--weights", weights, "weights or checkpoint file")->required()->check(CLI::ExistingFile);
-  predict->add_option("--input", input_path, "a .csv/.txt of numbers, raw float32, or an IDX image file")
-      ->required()
-      ->check(CLI::ExistingFile);
+  predict->add_option("--weights", weights, "weights or checkpoint file")->required();
+  predict
+      ->add_option("--input", input_path,
+                   "a .csv/.txt of numbers, raw float32, or an IDX image file")
+      ->required();
   predict->add_option("--index", index, "which image of an IDX file");
 
   CLI::App* summary = app.add_subcommand("summary", "print the layer table with shapes, parameters and memory");
   add_model(summary);
 
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    // --help exits 0; every usage error exits 2, not CLI11's code for its kind of error.
+    return app.exit(error) == 0 ? 0 : kExitUsage;
+  }
 
   std::vector<std::string> overrides;
   if (epochs > 0) overrides.push_back("epochs=" + std::to_string(epochs));

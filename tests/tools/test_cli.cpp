@@ -1,0 +1,556 @@
+// The edgetrain command line, run as a subprocess on a tiny model and data written to a
+// temp dir: help, summary, train (JSON, weights, resume, SIGINT), eval, predict, and errors
+// as one line on stderr with exit code 1 (2 for bad usage, 130 when interrupted).
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "edgetrain/checkpoint.h"
+#include "edgetrain/model_file.h"
+#include "edgetrain/rng.h"
+#include "support/data_files.h"
+
+extern char** environ;
+
+namespace edgetrain::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A classifier of 4 features into 3 classes, on CSV files beside it.
+constexpr const char* kModelIni = R"(# A tiny classifier for the CLI tests
+[Model]
+Type = NeuralNetwork
+Loss = cross
+Epochs = 3
+Batch_Size = 8
+Save_Path = model.bin
+seed = 2
+
+[Optimizer]
+Type = adam
+Learning_rate = 0.05
+
+[train_set]
+Type = csv
+path = train.csv
+validation_split = 0.2
+
+[test_set]
+Type = csv
+path = test.csv
+
+[input]
+Type = input
+Input_Shape = 1:1:4
+
+[fc1]
+Type = fully_connected
+Unit = 16
+Activation = relu
+
+[out]
+Type = fully_connected
+Unit = 3
+Activation = softmax
+)";
+
+// Rows of 4 features and the class: whichever of the first three features is largest.
+std::string csv_rows(size_t rows, uint64_t seed) {
+  Rng rng(seed);
+  std::ostringstream text;
+  for (size_t r = 0; r < rows; ++r) {
+    float features[4];
+    for (float& feature : features) feature = rng.uniform(-1.0f, 1.0f);
+    const size_t label = static_cast<size_t>(std::max_element(features, features + 3) - features);
+    for (float feature : features) text << feature << ",";
+    text << label << "\n";
+  }
+  return text.str();
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::istringstream in(text);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+// A flat JSON object's members: strings unquoted, other values as written. Fails the test
+// on anything else.
+std::map<std::string, std::string> parse_flat_json(const std::string& text) {
+  std::map<std::string, std::string> members;
+  size_t at = 0;
+  auto skip_space = [&] {
+    while (at < text.size() && std::isspace(static_cast<unsigned char>(text[at]))) ++at;
+  };
+  auto fail = [&](const std::string& what) {
+    ADD_FAILURE() << "bad JSON at " << at << " (" << what << "): " << text;
+    return std::map<std::string, std::string>();
+  };
+  auto parse_string = [&](std::string& out) {
+    if (text[at] != '"') return false;
+    for (++at; at < text.size() && text[at] != '"'; ++at) {
+      if (text[at] == '\\' && ++at == text.size()) return false;
+      out += text[at];
+    }
+    return at++ < text.size();
+  };
+  skip_space();
+  if (at == text.size() || text[at++] != '{') return fail("no '{'");
+  skip_space();
+  if (at < text.size() && text[at] == '}') return members;
+  while (true) {
+    std::string key, value;
+    skip_space();
+    if (at == text.size() || !parse_string(key)) return fail("key");
+    skip_space();
+    if (at == text.size() || text[at++] != ':') return fail("':'");
+    skip_space();
+    if (at == text.size()) return fail("value");
+    if (text[at] == '"') {
+      if (!parse_string(value)) return fail("string");
+    } else {
+      const std::regex literal(R"(^(-?\d+(\.\d+)?([eE][+-]?\d+)?|true|false|null))");
+      std::smatch match;
+      const std::string rest = text.substr(at);
+      if (!std::regex_search(rest, match, literal)) return fail("literal");
+      value = match.str();
+      at += value.size();
+    }
+    if (!members.emplace(key, value).second) return fail("repeated key " + key);
+    skip_space();
+    if (at == text.size()) return fail("unterminated");
+    if (text[at] == '}') break;
+    if (text[at++] != ',') return fail("','");
+  }
+  ++at;
+  skip_space();
+  if (at != text.size()) return fail("text after the object");
+  return members;
+}
+
+double number(const std::map<std::string, std::string>& json, const std::string& key) {
+  const auto found = json.find(key);
+  if (found == json.end()) {
+    ADD_FAILURE() << "no '" << key << "' in the JSON";
+    return std::nan("");
+  }
+  return std::stod(found->second);
+}
+
+struct CliRun {
+  int exit_code = -1;  // the status it exited with; -signal when a signal killed it
+  std::string out, err;
+};
+
+class Cli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fresh_temp_dir();
+    write_text(path("model.ini"), kModelIni);
+    write_text(path("train.csv"), csv_rows(60, 1));
+    write_text(path("test.csv"), csv_rows(20, 2));
+  }
+
+  std::string path(const std::string& name) const { return dir_ + name; }
+
+  // Starts the CLI with stdout and stderr going to files of the test's dir, SIGINT at its
+  // default disposition whatever the test runner did with it.
+  pid_t start(const std::vector<std::string>& args) {
+    std::vector<std::string> argv_strings = {EDGETRAIN_CLI};
+    argv_strings.insert(argv_strings.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (std::string& arg : argv_strings) argv.push_back(arg.data());
+    argv.push_back(nullptr);
+
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out_path().c_str(),
+                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err_path().c_str(),
+                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawnattr_t attributes;
+    posix_spawnattr_init(&attributes);
+    sigset_t signals;
+    sigemptyset(&signals);
+    posix_spawnattr_setsigmask(&attributes, &signals);
+    sigaddset(&signals, SIGINT);
+    posix_spawnattr_setsigdefault(&attributes, &signals);
+    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    pid_t pid = -1;
+    const int error = posix_spawn(&pid, argv[0], &actions, &attributes, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attributes);
+    EXPECT_EQ(error, 0) << "cannot run " << argv[0];
+    return error == 0 ? pid : -1;
+  }
+
+  CliRun wait_for(pid_t pid) {
+    CliRun run;
+    int status = 0;
+    if (pid > 0 && waitpid(pid, &status, 0) == pid)
+      run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+    run.out = read_text(out_path());
+    run.err = read_text(err_path());
+    return run;
+  }
+
+  CliRun run(const std::vector<std::string>& args) { return wait_for(start(args)); }
+
+  // Runs a command that must succeed.
+  CliRun succeed(const std::vector<std::string>& args) {
+    CliRun result = run(args);
+    EXPECT_EQ(result.exit_code, 0) << result.out << result.err;
+    return result;
+  }
+
+  // Runs a command that must fail with exit code 1 and one line on stderr holding `part`.
+  void expect_error(const std::vector<std::string>& args, const std::string& part) {
+    const CliRun result = run(args);
+    SCOPED_TRACE(args.front() + " ... " + args.back());
+    EXPECT_EQ(result.exit_code, 1);
+    const std::vector<std::string> lines = lines_of(result.err);
+    ASSERT_EQ(lines.size(), 1u) << result.err;
+    EXPECT_TRUE(lines[0].starts_with("edgetrain: error: ")) << lines[0];
+    EXPECT_TRUE(contains(lines[0], part)) << lines[0];
+  }
+
+  // A model as the tool builds it from the test's model file, ready to load weights into.
+  ModelFile load_model() {
+    ModelFile file = load_model_file(path("model.ini"));
+    file.model->compile();
+    file.model->initialize();
+    return file;
+  }
+
+  std::string out_path() const { return dir_ + "cli.out"; }
+  std::string err_path() const { return dir_ + "cli.err"; }
+
+  std::string dir_;
+};
+
+TEST_F(Cli, HelpOnEveryCommandExitsZero) {
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{{"--help"},
+                                             {"train", "--help"},
+                                             {"eval", "--help"},
+                                             {"predict", "--help"},
+                                             {"summary", "--help"}}) {
+    const CliRun result = run(args);
+    SCOPED_TRACE(args.front());
+    EXPECT_EQ(result.exit_code, 0) << result.err;
+    EXPECT_TRUE(contains(result.out, "Usage")) << result.out;
+    EXPECT_TRUE(result.err.empty()) << result.err;
+  }
+  EXPECT_TRUE(contains(run({"train", "--help"}).out, "--resume"));
+}
+
+TEST_F(Cli, BadUsageExitsTwo) {
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{{},
+                                             {"fly"},
+                                             {"summary"},
+                                             {"train", path("model.ini"), "--epochs", "zero"},
+                                             {"summary", path("model.ini"), "--no-such-option"}}) {
+    const CliRun result = run(args);
+    SCOPED_TRACE(args.empty() ? "(no arguments)" : args.back());
+    EXPECT_EQ(result.exit_code, 2);
+    EXPECT_FALSE(result.err.empty());
+  }
+  // A required option: the first line names it.
+  const CliRun no_weights = run({"eval", path("model.ini")});
+  EXPECT_EQ(no_weights.exit_code, 2);
+  ASSERT_FALSE(lines_of(no_weights.err).empty());
+  EXPECT_TRUE(contains(lines_of(no_weights.err)[0], "--weights")) << no_weights.err;
+}
+
+TEST_F(Cli, SummaryPrintsTheLayerTable) {
+  const CliRun result = succeed({"summary", path("model.ini")});
+  EXPECT_TRUE(
+      std::regex_search(result.out, std::regex(R"(\nfc1 +fully_connected +8:1:1:16 +input +80 )")))
+      << result.out;
+  EXPECT_TRUE(
+      std::regex_search(result.out, std::regex(R"(\nout +fully_connected +8:1:1:3 +fc1 +51 )")))
+      << result.out;
+  EXPECT_TRUE(contains(result.out, "Parameters: 131")) << result.out;
+  EXPECT_TRUE(contains(result.out, "Planned peak memory")) << result.out;
+  // --set reaches the model: a batch of 2.
+  EXPECT_TRUE(
+      contains(succeed({"summary", path("model.ini"), "--set", "batch_size=2"}).out, "2:1:1:16"));
+}
+
+TEST_F(Cli, TrainWritesWeightsAndJson) {
+  const CliRun result =
+      succeed({"train", path("model.ini"), "--epochs", "2", "--json", path("train.json")});
+  const std::vector<std::string> lines = lines_of(result.out);
+  EXPECT_EQ(std::count_if(lines.begin(), lines.end(),
+                          [](const std::string& line) { return line.starts_with("#"); }),
+            2);
+  EXPECT_TRUE(contains(result.out, "#2/2 - Training Loss: ")) << result.out;
+  EXPECT_TRUE(contains(result.out, "Training on 48 samples, validating on 12")) << result.out;
+  EXPECT_TRUE(contains(result.out, "Weights saved to " + path("model.bin"))) << result.out;
+  EXPECT_TRUE(contains(result.out, "Test Loss: ")) << result.out;
+  EXPECT_EQ(result.out.find('\r'), std::string::npos);
+  EXPECT_TRUE(result.err.empty()) << result.err;
+
+  const std::map<std::string, std::string> json = parse_flat_json(read_text(path("train.json")));
+  EXPECT_EQ(number(json, "epochs"), 2.0);
+  const double loss = number(json, "loss"), accuracy = number(json, "accuracy");
+  EXPECT_TRUE(loss > 0.0 && loss < 5.0) << loss;
+  EXPECT_TRUE(accuracy >= 0.0 && accuracy <= 1.0) << accuracy;
+  for (const char* key : {"seconds_per_epoch", "samples_per_second", "planned_peak_bytes",
+                          "peak_rss_kib", "val_loss", "test_loss"})
+    EXPECT_GT(number(json, key), 0.0) << key;
+  EXPECT_EQ(json.at("interrupted"), "false");
+  EXPECT_EQ(json.at("weights"), path("model.bin"));
+
+  ModelFile file = load_model();
+  EXPECT_NO_THROW(load_weights(*file.model, path("model.bin")));
+  EXPECT_NO_THROW(load_checkpoint(*file.model, path("model.last.ckpt")));
+  EXPECT_NO_THROW(load_checkpoint(*file.model, path("model.best.ckpt")));
+}
+
+TEST_F(Cli, EvalReportsWhatTrainingMeasuredOnTheTestSet) {
+  succeed({"train", path("model.ini"), "--epochs", "2", "--json", path("train.json")});
+  const CliRun result = succeed(
+      {"eval", path("model.ini"), "--weights", path("model.bin"), "--json", path("eval.json")});
+  EXPECT_TRUE(std::regex_search(
+      result.out, std::regex(R"(Test Loss: [0-9.]+ - Test Accuracy: [0-9.]+% \(20 samples\))")))
+      << result.out;
+  const auto trained = parse_flat_json(read_text(path("train.json")));
+  const auto evaluated = parse_flat_json(read_text(path("eval.json")));
+  EXPECT_EQ(number(evaluated, "samples"), 20.0);
+  EXPECT_EQ(number(evaluated, "loss"), number(trained, "test_loss"));
+  EXPECT_EQ(number(evaluated, "accuracy"), number(trained, "test_accuracy"));
+  EXPECT_GT(number(evaluated, "planned_peak_bytes"), 0.0);
+  EXPECT_GT(number(evaluated, "peak_rss_kib"), 0.0);
+}
+
+// The class and the probabilities of `predict`'s output.
+std::pair<size_t, std::vector<double>> parse_prediction(const std::string& out) {
+  std::smatch match;
+  EXPECT_TRUE(std::regex_search(out, match, std::regex(R"(^class (\d+) \(([0-9.]+)\)\n)"))) << out;
+  const size_t predicted = match.empty() ? 0 : std::stoul(match[1]);
+  std::vector<double> probabilities;
+  const std::regex row(R"(\n  (\d+): ([0-9.]+))");
+  for (auto it = std::sregex_iterator(out.begin(), out.end(), row); it != std::sregex_iterator();
+       ++it) {
+    EXPECT_EQ(std::stoul((*it)[1]), probabilities.size());
+    probabilities.push_back(std::stod((*it)[2]));
+  }
+  return {predicted, probabilities};
+}
+
+// CSV, whitespace-separated text and raw float32 give the same answer, the one the C++ API
+// gives, in a folder whose name says "idx" (the tool must not read these as IDX files).
+TEST_F(Cli, PredictPrintsTheClassAndProbabilitiesThatSumToOne) {
+  succeed({"train", path("model.ini"), "--epochs", "2"});
+  const std::vector<float> sample = {0.9f, -0.5f, 0.1f, 0.3f};
+  fs::create_directories(path("idx_inputs"));
+  write_text(path("idx_inputs/sample.csv"), "0.9, -0.5, 0.1, 0.3\n");
+  write_text(path("idx_inputs/sample.txt"), "0.9 -0.5\n0.1\t0.3");
+  write_floats(path("idx_inputs/sample.bin"), sample);
+
+  ModelFile file = load_model();
+  load_weights(*file.model, path("model.bin"));
+  const std::vector<float> logits = file.model->predict(sample);
+  const size_t expected =
+      static_cast<size_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
+
+  std::string first_output;
+  for (const char* input :
+       {"idx_inputs/sample.csv", "idx_inputs/sample.txt", "idx_inputs/sample.bin"}) {
+    SCOPED_TRACE(input);
+    const CliRun result = succeed(
+        {"predict", path("model.ini"), "--weights", path("model.bin"), "--input", path(input)});
+    const auto [predicted, probabilities] = parse_prediction(result.out);
+    EXPECT_EQ(predicted, expected);
+    ASSERT_EQ(probabilities.size(), 3u) << result.out;
+    double sum = 0.0;
+    for (double p : probabilities) sum += p;
+    EXPECT_NEAR(sum, 1.0, 2e-4);
+    EXPECT_EQ(*std::max_element(probabilities.begin(), probabilities.end()),
+              probabilities[predicted]);
+    if (first_output.empty()) first_output = result.out;
+    EXPECT_EQ(result.out, first_output);
+  }
+  // A checkpoint holds weights too.
+  EXPECT_EQ(succeed({"predict", path("model.ini"), "--weights", path("model.last.ckpt"), "--input",
+                     path("idx_inputs/sample.csv")})
+                .out,
+            first_output);
+}
+
+// Loss = cross after a sigmoid is bce_with_logits: the model outputs logits and predict
+// shows each class's sigmoid.
+TEST_F(Cli, PredictShowsSigmoidsForABinaryCrossEntropyModel) {
+  std::string ini = kModelIni;
+  const std::string softmax = "Activation = softmax";
+  ini.replace(ini.find(softmax), softmax.size(), "Activation = sigmoid");
+  write_text(path("model.ini"), ini);
+  write_text(path("sample.csv"), "0.9, -0.5, 0.1, 0.3\n");
+  succeed({"train", path("model.ini"), "--epochs", "2"});
+  ModelFile file = load_model();
+  ASSERT_EQ(file.model->loss(), "bce_with_logits");
+  load_weights(*file.model, path("model.bin"));
+  const std::vector<float> logits =
+      file.model->predict(std::vector<float>{0.9f, -0.5f, 0.1f, 0.3f});
+
+  const CliRun result = succeed({"predict", path("model.ini"), "--weights", path("model.bin"),
+                                 "--input", path("sample.csv")});
+  const std::vector<double> probabilities = parse_prediction(result.out).second;
+  ASSERT_EQ(probabilities.size(), logits.size()) << result.out;
+  for (size_t i = 0; i < logits.size(); ++i)
+    EXPECT_NEAR(probabilities[i], 1.0 / (1.0 + std::exp(-logits[i])), 1e-4) << result.out;
+}
+
+TEST_F(Cli, PredictReadsAnImageOfAnIdxFileByIndex) {
+  write_text(path("images.ini"), R"([Model]
+Loss = cross
+Epochs = 1
+Batch_Size = 4
+Save_Path = images.bin
+
+[Optimizer]
+Type = sgd
+Learning_rate = 0.1
+
+[train_set]
+Type = idx
+images = train-images-idx3-ubyte
+labels = train-labels-idx1-ubyte
+
+[input]
+Type = input
+Input_Shape = 1:4:4
+
+[flat]
+Type = flatten
+
+[out]
+Type = fully_connected
+Unit = 4
+Activation = softmax
+)");
+  // Image i is dark but for row i % 4, its class.
+  auto pixel = [](size_t image, size_t p) -> uint8_t { return p / 4 == image % 4 ? 255 : 10; };
+  write_bytes(path("train-images-idx3-ubyte"), idx_images(12, 4, 4, pixel));
+  write_bytes(path("train-labels-idx1-ubyte"), idx_labels({0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3}));
+  write_gzip(path("t10k-images-idx3-ubyte.gz"), idx_images(3, 4, 4, pixel));
+  succeed({"train", path("images.ini"), "--epochs", "30"});
+
+  for (size_t index = 0; index < 3; ++index) {
+    const CliRun result =
+        succeed({"predict", path("images.ini"), "--weights", path("images.bin"), "--input",
+                 path("t10k-images-idx3-ubyte.gz"), "--index", std::to_string(index)});
+    EXPECT_EQ(parse_prediction(result.out).first, index) << result.out;
+  }
+  expect_error({"predict", path("images.ini"), "--weights", path("images.bin"), "--input",
+                path("t10k-images-idx3-ubyte.gz"), "--index", "3"},
+               "--index 3 is out of range");
+}
+
+// Two epochs, then two more from the last checkpoint, end with the weights of four epochs
+// in one go (a copy of the files in another folder).
+TEST_F(Cli, TrainResumesFromTheLastCheckpoint) {
+  const std::string other = path("straight/");
+  fs::create_directories(other);
+  for (const char* name : {"model.ini", "train.csv", "test.csv"})
+    fs::copy_file(path(name), other + name);
+  succeed({"train", other + "model.ini", "--epochs", "4"});
+
+  succeed({"train", path("model.ini"), "--epochs", "2"});
+  const CliRun resumed =
+      succeed({"train", path("model.ini"), "--epochs", "4", "--resume", path("model.last.ckpt")});
+  EXPECT_FALSE(contains(resumed.out, "#1/4")) << resumed.out;
+  EXPECT_FALSE(contains(resumed.out, "#2/4")) << resumed.out;
+  EXPECT_TRUE(contains(resumed.out, "#3/4")) << resumed.out;
+  EXPECT_TRUE(contains(resumed.out, "#4/4")) << resumed.out;
+  EXPECT_EQ(read_bytes(path("model.bin")), read_bytes(other + "model.bin"));
+}
+
+TEST_F(Cli, ErrorsAreOneLineWithExitCodeOne) {
+  write_text(path("bad.ini"), "[Model]\nEpochs = 3\nthis line has no equals sign\n");
+  write_text(path("short.csv"), "0.1, 0.2, 0.3\n");
+  write_text(path("words.csv"), "0.1, 0.2, x, 0.3\n");
+  expect_error({"summary", path("missing.ini")}, path("missing.ini"));
+  expect_error({"train", path("bad.ini")}, path("bad.ini") + ":3: ");
+  expect_error({"train", path("model.ini"), "--set", "bogus_key=1"}, "bogus_key");
+  expect_error({"eval", path("model.ini"), "--weights", path("missing.bin")}, path("missing.bin"));
+  expect_error({"train", path("model.ini"), "--resume", path("missing.ckpt")},
+               path("missing.ckpt"));
+
+  succeed({"train", path("model.ini"), "--epochs", "1"});
+  const std::vector<std::string> predict = {"predict", path("model.ini"), "--weights",
+                                            path("model.bin"), "--input"};
+  auto with_input = [&](const std::string& name) {
+    std::vector<std::string> args = predict;
+    args.push_back(path(name));
+    return args;
+  };
+  expect_error(with_input("missing.csv"), path("missing.csv"));
+  expect_error(with_input("short.csv"), "holds 3 values");
+  expect_error(with_input("words.csv"), "'x' is not a number");
+  // The weights of another architecture.
+  expect_error({"eval", path("model.ini"), "--set", "fc1.unit=8", "--weights", path("model.bin")},
+               path("model.bin"));
+}
+
+// Ctrl-C during training: the step finishes, the last checkpoint is written and the tool
+// exits with 130; resuming from that checkpoint finishes the run.
+TEST_F(Cli, SigintStopsTrainingWithExitCode130AndALoadableCheckpoint) {
+  const pid_t pid =
+      start({"train", path("model.ini"), "--epochs", "100000", "--json", path("train.json")});
+  ASSERT_GT(pid, 0);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (!contains(read_text(out_path()), "#1/100000") &&
+         std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  ASSERT_EQ(kill(pid, SIGINT), 0);
+  const CliRun result = wait_for(pid);
+  EXPECT_EQ(result.exit_code, 130) << result.out << result.err;
+  EXPECT_TRUE(contains(result.out, "Interrupted")) << result.out;
+  EXPECT_FALSE(fs::exists(path("model.bin")));
+  EXPECT_EQ(parse_flat_json(read_text(path("train.json"))).at("interrupted"), "true");
+
+  ModelFile file = load_model();
+  const CheckpointMetadata metadata = load_checkpoint(*file.model, path("model.last.ckpt"));
+  const size_t completed = std::stoul(metadata.values.at("epochs_completed"));
+  EXPECT_GE(completed, 1u);
+  const std::string epochs = std::to_string(completed + 1);
+  const CliRun resumed = succeed(
+      {"train", path("model.ini"), "--epochs", epochs, "--resume", path("model.last.ckpt")});
+  EXPECT_TRUE(contains(resumed.out, "#" + epochs + "/" + epochs + " - ")) << resumed.out;
+  EXPECT_TRUE(fs::exists(path("model.bin")));
+}
+
+}  // namespace
+}  // namespace edgetrain::testing
