@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <csignal>
@@ -95,17 +96,33 @@ struct RunState {
         throw Error(path + ": not a training checkpoint of this trainer (no '" + key + "')");
       return found->second;
     };
+    auto count = [&](const char* key) -> size_t {
+      const std::string& text = get(key);
+      size_t value = 0;
+      auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+      if (text.empty() || error != std::errc() || end != text.data() + text.size())
+        throw Error(path + ": checkpoint value '" + key + "' is '" + text + "', not a count");
+      return value;
+    };
+    auto number = [&](const char* key) -> double {
+      const std::string& text = get(key);
+      char* end = nullptr;
+      const double value = std::strtod(text.c_str(), &end);
+      if (text.empty() || end != text.c_str() + text.size())
+        throw Error(path + ": checkpoint value '" + key + "' is '" + text + "', not a number");
+      return value;
+    };
     RunState state;
-    state.epochs_completed = std::stoull(get("epochs_completed"));
-    state.batches_done = std::stoull(get("batches_done"));
+    state.epochs_completed = count("epochs_completed");
+    state.batches_done = count("batches_done");
     state.epoch_start_rng = get("epoch_start_rng");
-    state.loss_sum = std::strtod(get("loss_sum").c_str(), nullptr);
-    state.correct = std::stoull(get("correct"));
-    state.rows = std::stoull(get("rows"));
-    state.samples = std::stoull(get("samples"));
-    state.best_metric = std::strtod(get("best_metric").c_str(), nullptr);
-    state.best_epoch = std::stoull(get("best_epoch"));
-    state.epochs_without_improvement = std::stoull(get("epochs_without_improvement"));
+    state.loss_sum = number("loss_sum");
+    state.correct = count("correct");
+    state.rows = count("rows");
+    state.samples = count("samples");
+    state.best_metric = number("best_metric");
+    state.best_epoch = count("best_epoch");
+    state.epochs_without_improvement = count("epochs_without_improvement");
     return state;
   }
 };
@@ -326,7 +343,8 @@ TrainResult Trainer::fit(Dataset& train, Dataset* validation, const std::string&
     result.history.push_back(metrics);
     result.epochs_completed = epoch;
 
-    if (options_.early_stopping.patience > 0 &&
+    // Stopping at the last epoch is no early stop.
+    if (epoch < epochs && options_.early_stopping.patience > 0 &&
         state.epochs_without_improvement >= options_.early_stopping.patience) {
       result.stopped_early = true;
       log_ << "Early stopping: " << monitored << " has not improved for "

@@ -519,6 +519,11 @@ TEST_F(Cli, ErrorsAreOneLineWithExitCodeOne) {
   expect_error(with_input("missing.csv"), path("missing.csv"));
   expect_error(with_input("short.csv"), "holds 3 values");
   expect_error(with_input("words.csv"), "'x' is not a number");
+  write_floats(path("long.bin"), std::vector<float>(5, 0.5f));  // the model takes 4
+  expect_error(with_input("long.bin"), "not one sample of raw float32");
+  std::vector<std::string> csv_with_index = with_input("short.csv");
+  csv_with_index.insert(csv_with_index.end(), {"--index", "1"});
+  expect_error(csv_with_index, "--index");
   // The weights of another architecture.
   expect_error({"eval", path("model.ini"), "--set", "fc1.unit=8", "--weights", path("model.bin")},
                path("model.bin"));

@@ -268,6 +268,18 @@ TEST(Trainer, EarlyStoppingStopsAfterPatienceEpochsWithoutImprovement) {
   EXPECT_NE(log.str().find("Early stopping"), std::string::npos) << log.str();
 }
 
+TEST(Trainer, RunningOutOfPatienceAtTheLastEpochIsNoEarlyStop) {
+  auto model = make_model(3, "0");  // nothing can improve; patience runs out at epoch 3 of 3
+  MemoryDataset train = make_dataset(kTrainSamples, 0), validation = make_dataset(20, 500);
+  TrainerOptions options;
+  options.early_stopping.patience = 2;
+  std::ostringstream log;
+  const TrainResult result = Trainer(*model, options, log).fit(train, &validation);
+  EXPECT_FALSE(result.stopped_early);
+  EXPECT_EQ(result.epochs_completed, 3u);
+  EXPECT_EQ(log.str().find("Early stopping"), std::string::npos) << log.str();
+}
+
 // A validation set whose labels follow a script. In epoch e the first correct[e] of its
 // samples are labelled with the class the model predicts for them and the others with
 // another class. With learning_rate=0 the predictions never change, so the script sets the

@@ -17,6 +17,7 @@
 #include <iomanip>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <sstream>
 
 #include "edgetrain/checkpoint.h"
@@ -192,10 +193,14 @@ int run_eval(const std::string& model_path, const std::vector<std::string>& over
 
 // Reads one sample: numbers separated by commas/whitespace (.csv, .txt), an IDX image
 // file (with --index), or raw float32 values.
-std::vector<float> read_input(const std::string& path, size_t index, const Session& session) {
+std::vector<float> read_input(const std::string& path, std::optional<size_t> index_option,
+                              const Session& session) {
   const size_t size = session.input_shape.size();
   // By the file's name ("t10k-images-idx3-ubyte.gz"), not by the folders it is in.
   const bool idx = std::filesystem::path(path).filename().string().find("idx") != std::string::npos;
+  if (index_option && !idx)
+    throw Error("--index picks an image of an IDX file; " + path + " is not one (its name has no 'idx')");
+  const size_t index = index_option.value_or(0);
   if (idx) {
     IdxDataset images(path, "");
     if (index >= images.size())
@@ -231,9 +236,9 @@ std::vector<float> read_input(const std::string& path, size_t index, const Sessi
   } else {
     values.resize(size);
     in.read(reinterpret_cast<char*>(values.data()), static_cast<std::streamsize>(size * sizeof(float)));
-    if (in.gcount() != static_cast<std::streamsize>(size * sizeof(float)))
-      throw Error(path + " is too short: the model's input " + session.input_shape.str() + " takes " +
-                  std::to_string(size * sizeof(float)) + " bytes of float32");
+    if (in.gcount() != static_cast<std::streamsize>(size * sizeof(float)) || in.peek() != EOF)
+      throw Error(path + " is not one sample of raw float32: the model's input " + session.input_shape.str() +
+                  " takes exactly " + std::to_string(size * sizeof(float)) + " bytes");
   }
   if (values.size() != size)
     throw Error(path + " holds " + std::to_string(values.size()) + " values; the model's input " +
@@ -242,7 +247,8 @@ std::vector<float> read_input(const std::string& path, size_t index, const Sessi
 }
 
 int run_predict(const std::string& model_path, const std::vector<std::string>& overrides,
-                const std::string& weights, const std::string& input_path, size_t index) {
+                const std::string& weights, const std::string& input_path,
+                std::optional<size_t> index) {
   Session session(model_path, overrides);
   load_weights(session.model(), weights);
   std::vector<float> scores = session.model().predict(read_input(input_path, index, session), 1);
@@ -273,7 +279,8 @@ int run(int argc, char** argv) {
   app.require_subcommand(1);
   std::string model_path, weights, input_path, resume, json_path;
   std::vector<std::string> sets;
-  size_t epochs = 0, batch_size = 0, index = 0;
+  size_t epochs = 0, batch_size = 0;
+  std::optional<size_t> index;
   bool no_progress = false;
 
   auto add_model = [&](CLI::App* command) {
