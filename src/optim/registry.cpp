@@ -1,4 +1,6 @@
 // Optimizer and scheduler type names -> factories.
+#include "optim/registry.h"
+
 #include <functional>
 #include <map>
 
@@ -6,8 +8,15 @@
 #include "edgetrain/optimizer.h"
 #include "edgetrain/properties.h"
 #include "optim/adam.h"
+#include "optim/adamw.h"
 #include "optim/constant_scheduler.h"
+#include "optim/cosine_scheduler.h"
+#include "optim/exponential_scheduler.h"
+#include "optim/linear_scheduler.h"
+#include "optim/rmsprop.h"
 #include "optim/sgd.h"
+#include "optim/step_scheduler.h"
+#include "optim/warmup_scheduler.h"
 
 namespace edgetrain {
 namespace {
@@ -19,6 +28,8 @@ const Factories<Optimizer>& optimizer_factories() {
   static const Factories<Optimizer> factories = {
       {"sgd", [] { return std::make_unique<Sgd>(); }},
       {"adam", [] { return std::make_unique<Adam>(); }},
+      {"adamw", [] { return std::make_unique<AdamW>(); }},
+      {"rmsprop", [] { return std::make_unique<RmsProp>(); }},
   };
   return factories;
 }
@@ -26,8 +37,20 @@ const Factories<Optimizer>& optimizer_factories() {
 const Factories<LearningRateScheduler>& scheduler_factories() {
   static const Factories<LearningRateScheduler> factories = {
       {"constant", [] { return std::make_unique<ConstantScheduler>(); }},
+      {"cosine", [] { return std::make_unique<CosineScheduler>(); }},
+      {"exponential", [] { return std::make_unique<ExponentialScheduler>(); }},
+      {"linear", [] { return std::make_unique<LinearScheduler>(); }},
+      {"step", [] { return std::make_unique<StepScheduler>(); }},
+      {"warmup", [] { return std::make_unique<WarmupScheduler>(); }},
   };
   return factories;
+}
+
+template <typename Base>
+std::string type_names(const Factories<Base>& factories) {
+  std::string names;
+  for (const auto& [name, unused] : factories) names += (names.empty() ? "" : ", ") + name;
+  return names;
 }
 
 template <typename Base>
@@ -36,9 +59,8 @@ std::unique_ptr<Base> create(const Factories<Base>& factories, const char* what,
   const std::string name = to_lower(type);
   auto found = factories.find(name);
   if (found == factories.end()) {
-    std::string known;
-    for (const auto& [key, unused] : factories) known += (known.empty() ? "" : ", ") + key;
-    throw UnknownTypeError(std::string("unknown ") + what + " type '" + type + "' (known types: " + known + ")");
+    throw UnknownTypeError(std::string("unknown ") + what + " type '" + type +
+                           "' (known types: " + type_names(factories) + ")");
   }
   std::unique_ptr<Base> object = found->second();
   const std::string owner = std::string(what) + " '" + name + "'";
@@ -51,6 +73,13 @@ std::unique_ptr<Base> create(const Factories<Base>& factories, const char* what,
 }
 
 }  // namespace
+
+std::unique_ptr<LearningRateScheduler> new_scheduler(const std::string& type) {
+  auto found = scheduler_factories().find(type);
+  return found == scheduler_factories().end() ? nullptr : found->second();
+}
+
+std::string scheduler_type_names() { return type_names(scheduler_factories()); }
 
 std::unique_ptr<Optimizer> createOptimizer(const std::string& type,
                                            const std::vector<std::string>& properties) {

@@ -655,12 +655,12 @@ Input_Shape = 1:1:4
 )",
                "model.ini:3", "unknown key 'momentum' in [Optimizer] (Type = adam takes: type,");
   expect_error(R"([Optimizer]
-Type = rmsprop
+Type = lamb
 [in]
 Type = input
 Input_Shape = 1:1:4
 )",
-               "model.ini:2", "unknown optimizer type 'rmsprop'");
+               "model.ini:2", "unknown optimizer type 'lamb'");
   // Properties that constrain each other are checked together, at the section.
   expect_error(R"([Optimizer]
 Type = sgd
