@@ -53,17 +53,22 @@ std::string type_names(const Factories<Base>& factories) {
   return names;
 }
 
+// The object of `type` (any case) with its defaults. Throws UnknownTypeError.
+template <typename Base>
+std::unique_ptr<Base> instantiate(const Factories<Base>& factories, const char* what,
+                                  const std::string& type) {
+  auto found = factories.find(to_lower(type));
+  if (found == factories.end())
+    throw UnknownTypeError(std::string("unknown ") + what + " type '" + type +
+                           "' (known types: " + type_names(factories) + ")");
+  return found->second();
+}
+
 template <typename Base>
 std::unique_ptr<Base> create(const Factories<Base>& factories, const char* what,
                              const std::string& type, const std::vector<std::string>& properties) {
-  const std::string name = to_lower(type);
-  auto found = factories.find(name);
-  if (found == factories.end()) {
-    throw UnknownTypeError(std::string("unknown ") + what + " type '" + type +
-                           "' (known types: " + type_names(factories) + ")");
-  }
-  std::unique_ptr<Base> object = found->second();
-  const std::string owner = std::string(what) + " '" + name + "'";
+  std::unique_ptr<Base> object = instantiate(factories, what, type);
+  const std::string owner = std::string(what) + " '" + object->type() + "'";
   for (const std::string& text : properties) {
     auto [key, value] = split_property(text, owner);
     if (!object->set_property(key, value, owner)) throw_unknown_property(owner, key, object->property_keys());
@@ -74,12 +79,19 @@ std::unique_ptr<Base> create(const Factories<Base>& factories, const char* what,
 
 }  // namespace
 
-std::unique_ptr<LearningRateScheduler> new_scheduler(const std::string& type) {
-  auto found = scheduler_factories().find(type);
-  return found == scheduler_factories().end() ? nullptr : found->second();
+std::unique_ptr<Optimizer> new_optimizer(const std::string& type) {
+  return instantiate(optimizer_factories(), "optimizer", type);
 }
 
-std::string scheduler_type_names() { return type_names(scheduler_factories()); }
+std::unique_ptr<LearningRateScheduler> new_scheduler(const std::string& type) {
+  return instantiate(scheduler_factories(), "learning rate scheduler", type);
+}
+
+std::vector<std::string> scheduler_types() {
+  std::vector<std::string> types;
+  for (const auto& [name, unused] : scheduler_factories()) types.push_back(name);
+  return types;
+}
 
 std::unique_ptr<Optimizer> createOptimizer(const std::string& type,
                                            const std::vector<std::string>& properties) {

@@ -1,5 +1,7 @@
 #include "optim/warmup_scheduler.h"
 
+#include <algorithm>
+
 #include "edgetrain/error.h"
 #include "edgetrain/properties.h"
 #include "optim/registry.h"
@@ -32,14 +34,16 @@ bool WarmupScheduler::set_property(const std::string& key, const std::string& va
 
 void WarmupScheduler::set_after(const std::string& value, const std::string& owner) {
   const std::string type = to_lower(value);
-  std::unique_ptr<LearningRateScheduler> after = type == "warmup" ? nullptr : new_scheduler(type);
-  if (!after) {
-    std::string choices;
-    for (const std::string& name : split_list(scheduler_type_names()))
-      if (name != "warmup") choices += (choices.empty() ? "" : ", ") + name;
+  std::vector<std::string> choices = scheduler_types();
+  // A warm-up after a warm-up would be one longer warm-up with a kink; ask for that instead.
+  std::erase(choices, "warmup");
+  if (std::find(choices.begin(), choices.end(), type) == choices.end()) {
+    std::string list;
+    for (const std::string& choice : choices) list += (list.empty() ? "" : ", ") + choice;
     throw PropertyError(owner + ": property 'after' has bad value '" + value +
-                        "': expected a scheduler type other than warmup: " + choices);
+                        "': expected a scheduler type other than warmup: " + list);
   }
+  std::unique_ptr<LearningRateScheduler> after = new_scheduler(type);
   after_ = std::move(after);
   after_given_ = true;
   unclaimed_keys_.clear();
