@@ -7,7 +7,8 @@
 
 namespace edgetrain {
 
-bool Adam::set_property(const std::string& key, const std::string& value, const std::string& owner) {
+bool Adam::set_property(const std::string& key, const std::string& value,
+                        const std::string& owner) {
   if (key == "learning_rate" || key == "lr") {
     learning_rate_ = parse_non_negative_float(value, owner, key);
   } else if (key == "beta1") {

@@ -71,7 +71,8 @@ std::unique_ptr<Base> create(const Factories<Base>& factories, const char* what,
   const std::string owner = std::string(what) + " '" + object->type() + "'";
   for (const std::string& text : properties) {
     auto [key, value] = split_property(text, owner);
-    if (!object->set_property(key, value, owner)) throw_unknown_property(owner, key, object->property_keys());
+    if (!object->set_property(key, value, owner))
+      throw_unknown_property(owner, key, object->property_keys());
   }
   object->validate(owner);
   return object;

@@ -28,10 +28,12 @@ bool StepScheduler::set_property(const std::string& key, const std::string& valu
 void StepScheduler::validate(const std::string& owner) const {
   if (!iterations_.empty()) {
     if (!milestones_.empty() || gamma_)
-      throw PropertyError(owner + ": property 'iteration' (with a learning_rate list) cannot be "
+      throw PropertyError(owner +
+                          ": property 'iteration' (with a learning_rate list) cannot be "
                           "combined with milestones or gamma");
     if (learning_rates_.size() != iterations_.size() + 1)
-      throw PropertyError(owner + ": property 'learning_rate' needs one rate more than "
+      throw PropertyError(owner +
+                          ": property 'learning_rate' needs one rate more than "
                           "'iteration' has iterations, found " +
                           std::to_string(learning_rates_.size()) + " rates and " +
                           std::to_string(iterations_.size()) + " iterations");
@@ -39,7 +41,8 @@ void StepScheduler::validate(const std::string& owner) const {
   }
   if (milestones_.empty()) throw_missing_property(owner, "milestones");
   if (learning_rates_.size() > 1)
-    throw PropertyError(owner + ": property 'learning_rate' takes one rate with milestones; "
+    throw PropertyError(owner +
+                        ": property 'learning_rate' takes one rate with milestones; "
                         "a list of rates goes with 'iteration'");
 }
 

@@ -36,7 +36,7 @@ class StepScheduler : public LearningRateScheduler {
 
  private:
   std::vector<size_t> milestones_;
-  std::optional<float> gamma_;
+  std::optional<float> gamma_;  // 0.1 when unset; kept unset to reject it beside `iteration`
   std::vector<float> learning_rates_;
   std::vector<size_t> iterations_;  // NNTrainer's form
 };

@@ -35,7 +35,7 @@ bool WarmupScheduler::set_property(const std::string& key, const std::string& va
 void WarmupScheduler::set_after(const std::string& value, const std::string& owner) {
   const std::string type = to_lower(value);
   std::vector<std::string> choices = scheduler_types();
-  // A warm-up after a warm-up would be one longer warm-up with a kink; ask for that instead.
+  // A warm-up after a warm-up is one longer warm-up with a kink: not worth allowing.
   std::erase(choices, "warmup");
   if (std::find(choices.begin(), choices.end(), type) == choices.end()) {
     std::string list;
@@ -43,8 +43,7 @@ void WarmupScheduler::set_after(const std::string& value, const std::string& own
     throw PropertyError(owner + ": property 'after' has bad value '" + value +
                         "': expected a scheduler type other than warmup: " + list);
   }
-  std::unique_ptr<LearningRateScheduler> after = new_scheduler(type);
-  after_ = std::move(after);
+  after_ = new_scheduler(type);
   after_given_ = true;
   unclaimed_keys_.clear();
   for (const auto& [key, held_value] : after_properties_)
@@ -57,8 +56,8 @@ std::string WarmupScheduler::property_keys() const {
 }
 
 void WarmupScheduler::validate(const std::string& owner) const {
-  if (!unclaimed_keys_.empty()) throw_unknown_property(owner, unclaimed_keys_.front(),
-                                                       property_keys());
+  if (!unclaimed_keys_.empty())
+    throw_unknown_property(owner, unclaimed_keys_.front(), property_keys());
   if (warmup_steps_ == 0) throw_missing_property(owner, "warmup_steps");
   after_->validate(after_owner(owner));
 }

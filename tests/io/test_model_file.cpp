@@ -512,8 +512,8 @@ decay_steps = 100
 Type = exponential
 decay_steps = 100
 )" + layers,
-               "model.ini:1", "learning rate scheduler 'exponential': property 'decay_rate' is "
-                              "required");
+               "model.ini:1",
+               "learning rate scheduler 'exponential': property 'decay_rate' is required");
 }
 
 constexpr const char* kSmallModel = R"([Model]

@@ -202,9 +202,9 @@ TEST(SchedulerErrors, ZeroStepsAreErrors) {
                           {std::string("learning rate scheduler '") + type + "'", "decay_steps",
                            "'0'", "positive integer"});
   }
-  expect_property_error("warmup", {"warmup_steps=0"},
-                        {"learning rate scheduler 'warmup'", "warmup_steps", "'0'",
-                         "positive integer"});
+  expect_property_error(
+      "warmup", {"warmup_steps=0"},
+      {"learning rate scheduler 'warmup'", "warmup_steps", "'0'", "positive integer"});
 }
 
 TEST(SchedulerErrors, DecayRateMustBePositive) {
@@ -221,8 +221,9 @@ TEST(SchedulerErrors, MilestonesMustIncrease) {
     expect_property_error("step", {std::string("milestones=") + list},
                           {"learning rate scheduler 'step'", "milestones", list});
   }
-  expect_property_error("step", {"learning_rate=1,0.1", "iteration=20,5"},
-                        {"learning rate scheduler 'step'", "iteration", "20,5", "increasing order"});
+  expect_property_error(
+      "step", {"learning_rate=1,0.1", "iteration=20,5"},
+      {"learning rate scheduler 'step'", "iteration", "20,5", "increasing order"});
 }
 
 TEST(SchedulerErrors, StepFormsDoNotMix) {
@@ -231,20 +232,20 @@ TEST(SchedulerErrors, StepFormsDoNotMix) {
                          "3 rates and 1 iterations"});
   expect_property_error("step", {"learning_rate=1,0.1", "iteration=20", "milestones=5"},
                         {"learning rate scheduler 'step'", "iteration", "milestones"});
-  expect_property_error("step", {"learning_rate=1,0.1", "milestones=5"},
-                        {"learning rate scheduler 'step'", "learning_rate", "one rate",
-                         "iteration"});
+  expect_property_error(
+      "step", {"learning_rate=1,0.1", "milestones=5"},
+      {"learning rate scheduler 'step'", "learning_rate", "one rate", "iteration"});
 }
 
 TEST(SchedulerErrors, RequiredPropertiesAreNamed) {
-  expect_property_error("exponential", {}, {"learning rate scheduler 'exponential'",
-                                            "'decay_rate' is required"});
+  expect_property_error("exponential", {},
+                        {"learning rate scheduler 'exponential'", "'decay_rate' is required"});
   expect_property_error("step", {"gamma=0.5"},
                         {"learning rate scheduler 'step'", "'milestones' is required"});
-  expect_property_error("cosine", {}, {"learning rate scheduler 'cosine'",
-                                       "'decay_steps' is required"});
-  expect_property_error("linear", {}, {"learning rate scheduler 'linear'",
-                                       "'decay_steps' is required"});
+  expect_property_error("cosine", {},
+                        {"learning rate scheduler 'cosine'", "'decay_steps' is required"});
+  expect_property_error("linear", {},
+                        {"learning rate scheduler 'linear'", "'decay_steps' is required"});
   expect_property_error("warmup", {"after=constant"},
                         {"learning rate scheduler 'warmup'", "'warmup_steps' is required"});
 }
@@ -262,11 +263,11 @@ TEST(SchedulerErrors, WarmupNamesBothSchedulers) {
   expect_property_error("warmup",
                         {"warmup_steps=5", "after=linear", "decay_steps=10",
                          "max_learning_rate=0.1", "min_learning_rate=0.2"},
-                        {"learning rate scheduler 'warmup' (after = linear)",
-                         "min_learning_rate", "max_learning_rate"});
-  expect_property_error("warmup", {"decay_steps=x", "after=cosine", "warmup_steps=5"},
-                        {"learning rate scheduler 'warmup' (after = cosine)", "decay_steps",
-                         "'x'"});
+                        {"learning rate scheduler 'warmup' (after = linear)", "min_learning_rate",
+                         "max_learning_rate"});
+  expect_property_error(
+      "warmup", {"decay_steps=x", "after=cosine", "warmup_steps=5"},
+      {"learning rate scheduler 'warmup' (after = cosine)", "decay_steps", "'x'"});
 }
 
 TEST(SchedulerErrors, WarmupRejectsKeysItsSchedulerDoesNotKnow) {
