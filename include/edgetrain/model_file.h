@@ -9,8 +9,9 @@
 //   [Model]                  Type, Loss, Epochs, Batch_Size, seed, and the TrainerOptions
 //                            keys (save_path, metrics_path, shuffle, drop_last, patience,
 //                            monitor, min_delta)
-//   [Optimizer]              Type = adam | sgd, and the optimizer's properties
-//   [LearningRateScheduler]  Type = constant, and its properties
+//   [Optimizer]              Type = sgd | adam | adamw | rmsprop, and its properties
+//   [LearningRateScheduler]  Type = constant | exponential | step | cosine | linear |
+//                            warmup, and its properties
 //   [train_set], [valid_set], [test_set]
 //                            Type = file (path), idx (images, labels) or csv (path);
 //                            validation_split on [train_set]

@@ -58,11 +58,12 @@ class Optimizer {
   float learning_rate_ = 1e-3f;
 };
 
-// Creates "sgd" or "adam" with "key=value" properties. Throws UnknownTypeError or
-// PropertyError.
+// Creates "sgd", "adam", "adamw" or "rmsprop" with "key=value" properties. Throws
+// UnknownTypeError or PropertyError.
 std::unique_ptr<Optimizer> createOptimizer(const std::string& type,
                                            const std::vector<std::string>& properties = {});
-// Creates "constant" with "key=value" properties.
+// Creates "constant", "exponential", "step", "cosine", "linear" or "warmup" with
+// "key=value" properties. Throws UnknownTypeError or PropertyError.
 std::unique_ptr<LearningRateScheduler> createLearningRateScheduler(
     const std::string& type, const std::vector<std::string>& properties = {});
 

@@ -8,6 +8,7 @@
 #include "edgetrain/properties.h"
 #include "io/ini_parser.h"
 #include "layers/activation_functions.h"
+#include "optim/registry.h"
 
 namespace edgetrain {
 namespace {
@@ -205,7 +206,7 @@ class ModelFileReader {
                                         optimizer_section->name + "] (" + optimizer_section->where +
                                         ")");
       model_section_optimizer_ =
-          at(optimizer_type->where, [&] { return createOptimizer(optimizer_type->value); });
+          at(optimizer_type->where, [&] { return new_optimizer(optimizer_type->value); });
     }
     Optimizer* optimizer = model_section_optimizer_.get();
     for (const Setting& setting : section->settings) {
@@ -423,7 +424,7 @@ class ModelFileReader {
   void read_optimizer(Model& model) {
     if (const Section* section = fixed_section("optimizer"))
       model.setOptimizer(configure(
-          *section, [](const std::string& type) { return createOptimizer(type); }, "optimizer"));
+          *section, [](const std::string& type) { return new_optimizer(type); }, "optimizer"));
     else if (model_section_optimizer_ != nullptr)
       model.setOptimizer(std::move(model_section_optimizer_));
   }
@@ -431,7 +432,7 @@ class ModelFileReader {
   void read_scheduler(Model& model) const {
     if (const Section* section = fixed_section("learningratescheduler"))
       model.setLearningRateScheduler(configure(
-          *section, [](const std::string& type) { return createLearningRateScheduler(type); },
+          *section, [](const std::string& type) { return new_scheduler(type); },
           "learning rate scheduler"));
   }
 

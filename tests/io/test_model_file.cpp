@@ -405,6 +405,117 @@ Unit = 2
   expect_same_model(*file.model, built);
 }
 
+TEST(ModelFile, EveryLearningRateSchedulerFollowsItsSchedule) {
+  // Each [LearningRateScheduler] section, and the same scheduler from the C++ API.
+  struct Case {
+    std::string section;
+    std::string type;
+    std::vector<std::string> properties;
+  };
+  const std::vector<Case> cases = {
+      {"Type = constant\nLearning_rate = 0.25", "constant", {"learning_rate=0.25"}},
+      {"Type = exponential\nDecay_Rate = 0.5\nDecay_Steps = 2", "exponential",
+       {"decay_rate=0.5", "decay_steps=2"}},
+      {"Type = exponential\nlearning_rate = 0.2\ndecay_rate = 0.5\ndecay_steps = 2\n"
+       "staircase = true",
+       "exponential",
+       {"learning_rate=0.2", "decay_rate=0.5", "decay_steps=2", "staircase=true"}},
+      {"Type = step\nmilestones = 2, 5\ngamma = 0.5", "step", {"milestones=2,5", "gamma=0.5"}},
+      // NNTrainer's form of the step scheduler.
+      {"Type = step\nlearning_rate = 0.1, 0.01, 0.001\niteration = 2, 5", "step",
+       {"learning_rate=0.1,0.01,0.001", "iteration=2,5"}},
+      {"Type = cosine\nmax_learning_rate = 0.1\nmin_learning_rate = 0.01\ndecay_steps = 4",
+       "cosine",
+       {"max_learning_rate=0.1", "min_learning_rate=0.01", "decay_steps=4"}},
+      {"Type = linear\nmin_learning_rate = 0.001\ndecay_steps = 5", "linear",
+       {"min_learning_rate=0.001", "decay_steps=5"}},
+      {"Type = warmup\nwarmup_steps = 3\nafter = cosine\nmax_learning_rate = 0.1\n"
+       "decay_steps = 4",
+       "warmup",
+       {"warmup_steps=3", "after=cosine", "max_learning_rate=0.1", "decay_steps=4"}},
+  };
+  for (const Case& test : cases) {
+    SCOPED_TRACE(test.section);
+    ModelFile file = load_model_file(write_file(R"([Model]
+Loss = mse
+batch_size = 2
+[Optimizer]
+Type = sgd
+Learning_rate = 0.05
+[LearningRateScheduler]
+)" + test.section + R"(
+[in]
+Type = input
+Input_Shape = 1:1:4
+[fc]
+Type = fully_connected
+Unit = 2
+)"));
+    Model& model = *file.model;
+    model.compile();
+    model.initialize();
+    const std::unique_ptr<LearningRateScheduler> expected =
+        createLearningRateScheduler(test.type, test.properties);
+    for (size_t step = 0; step < 10; ++step) {
+      ASSERT_EQ(model.iteration(), step);
+      EXPECT_FLOAT_EQ(model.learningRate(), expected->learning_rate(step, 0.05f))
+          << "iteration " << step;
+      Tensor input = model.inputs().at(0);
+      Tensor label = model.labels().at(0);
+      const std::vector<float> x = pattern(input.size(), static_cast<float>(step));
+      std::copy(x.begin(), x.end(), input.data());
+      std::fill(label.data(), label.data() + label.size(), 0.5f);
+      model.trainStep();
+    }
+  }
+}
+
+TEST(ModelFile, BadSchedulerPropertiesPointAtTheirKey) {
+  const std::string layers = R"(
+[in]
+Type = input
+Input_Shape = 1:1:4
+)";
+  expect_error(R"([LearningRateScheduler]
+Type = warmup
+warmup_steps = 10
+after = onecycle
+)" + layers,
+               "model.ini:4",
+               "learning rate scheduler 'warmup': property 'after' has bad value 'onecycle'");
+  expect_error(R"([LearningRateScheduler]
+Type = step
+milestones = 30, 10
+)" + layers,
+               "model.ini:3", "property 'milestones' has bad value '30, 10'");
+  expect_error(R"([LearningRateScheduler]
+Type = warmup
+warmup_steps = 10
+after = cosine
+decay_steps = 100
+gamma = 0.5
+)" + layers,
+               "model.ini:6",
+               "unknown key 'gamma' in [LearningRateScheduler] (Type = warmup takes: type, "
+               "warmup_steps, after, max_learning_rate, min_learning_rate, decay_steps)");
+  // Properties that constrain each other are checked together, at the section.
+  expect_error(R"([LearningRateScheduler]
+Type = cosine
+min_learning_rate = 0.1
+max_learning_rate = 0.01
+decay_steps = 100
+)" + layers,
+               "model.ini:1",
+               "learning rate scheduler 'cosine': property 'min_learning_rate' (0.1) must not "
+               "exceed max_learning_rate (0.01)");
+  expect_error(R"([LearningRateScheduler]
+Type = exponential
+decay_steps = 100
+)" + layers,
+               "model.ini:1",
+               "learning rate scheduler 'exponential': property 'decay_rate' is required");
+}
+
 constexpr const char* kSmallModel = R"([Model]
 Type = NeuralNetwork
 Loss = mse
@@ -655,12 +766,12 @@ Input_Shape = 1:1:4
 )",
                "model.ini:3", "unknown key 'momentum' in [Optimizer] (Type = adam takes: type,");
   expect_error(R"([Optimizer]
-Type = rmsprop
+Type = lamb
 [in]
 Type = input
 Input_Shape = 1:1:4
 )",
-               "model.ini:2", "unknown optimizer type 'rmsprop'");
+               "model.ini:2", "unknown optimizer type 'lamb'");
   // Properties that constrain each other are checked together, at the section.
   expect_error(R"([Optimizer]
 Type = sgd

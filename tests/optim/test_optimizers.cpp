@@ -90,6 +90,10 @@ TEST(Sgd, MatchesPyTorch) { run_optimizer_golden("sgd"); }
 
 TEST(Adam, MatchesPyTorch) { run_optimizer_golden("adam"); }
 
+TEST(AdamW, MatchesPyTorch) { run_optimizer_golden("adamw"); }
+
+TEST(RmsProp, MatchesPyTorch) { run_optimizer_golden("rmsprop"); }
+
 TEST(Sgd, StateDependsOnMomentum) {
   EXPECT_TRUE(createOptimizer("sgd")->state_names().empty());
   EXPECT_EQ(createOptimizer("sgd", {"momentum=0.9"})->state_names(),
@@ -102,6 +106,73 @@ TEST(Adam, DefaultsAreTorchs) {
   EXPECT_EQ(adam->state_names(), (std::vector<std::string>{"exp_avg", "exp_avg_sq"}));
 }
 
+TEST(Adam, AmsgradKeepsTheMaximum) {
+  EXPECT_EQ(createOptimizer("adam", {"amsgrad=true"})->state_names(),
+            (std::vector<std::string>{"exp_avg", "exp_avg_sq", "max_exp_avg_sq"}));
+}
+
+TEST(AdamW, DefaultsAreTorchs) {
+  std::unique_ptr<Optimizer> adamw = createOptimizer("adamw");
+  EXPECT_EQ(adamw->type(), "adamw");
+  EXPECT_FLOAT_EQ(adamw->base_learning_rate(), 1e-3f);
+  EXPECT_EQ(adamw->state_names(), (std::vector<std::string>{"exp_avg", "exp_avg_sq"}));
+  EXPECT_EQ(createOptimizer("adamw", {"amsgrad=true"})->state_names(),
+            (std::vector<std::string>{"exp_avg", "exp_avg_sq", "max_exp_avg_sq"}));
+}
+
+TEST(AdamW, DecaysTheWeightOutsideTheAdaptiveStep) {
+  // With a zero gradient Adam's moments stay 0 and its step is 0, so all that moves the
+  // weight is the decoupled decay: w * (1 - lr * wd), by default wd = 0.01.
+  std::unique_ptr<Optimizer> adamw = createOptimizer("adamw", {"learning_rate=0.5"});
+  std::vector<float> values = {2.0f, -4.0f};
+  std::vector<float> zeros(2, 0.0f);
+  std::vector<std::vector<float>> state(2, std::vector<float>(2, 0.0f));
+  Tensor weight(values.data(), TensorShape(1, 1, 1, 2));
+  const Tensor grad(zeros.data(), TensorShape(1, 1, 1, 2));
+  std::vector<Tensor> views = {Tensor(state[0].data(), TensorShape(1, 1, 1, 2)),
+                               Tensor(state[1].data(), TensorShape(1, 1, 1, 2))};
+  adamw->apply(weight, grad, views, {0.5f, 1});
+  EXPECT_FLOAT_EQ(values[0], 2.0f * (1.0f - 0.5f * 0.01f));
+  EXPECT_FLOAT_EQ(values[1], -4.0f * (1.0f - 0.5f * 0.01f));
+}
+
+TEST(RmsProp, DefaultsAreTorchs) {
+  std::unique_ptr<Optimizer> rmsprop = createOptimizer("rmsprop");
+  EXPECT_EQ(rmsprop->type(), "rmsprop");
+  EXPECT_FLOAT_EQ(rmsprop->base_learning_rate(), 0.01f);
+  EXPECT_EQ(rmsprop->state_names(), std::vector<std::string>{"square_avg"});
+}
+
+TEST(RmsProp, StateDependsOnMomentumAndCentered) {
+  EXPECT_EQ(createOptimizer("rmsprop", {"momentum=0.9"})->state_names(),
+            (std::vector<std::string>{"square_avg", "momentum_buffer"}));
+  EXPECT_EQ(createOptimizer("rmsprop", {"centered=true"})->state_names(),
+            (std::vector<std::string>{"square_avg", "grad_avg"}));
+  EXPECT_EQ(createOptimizer("rmsprop", {"centered=true", "momentum=0.5"})->state_names(),
+            (std::vector<std::string>{"square_avg", "momentum_buffer", "grad_avg"}));
+}
+
+TEST(RmsProp, BadValuesNameTheKey) {
+  expect_error<PropertyError>([] { createOptimizer("rmsprop", {"alpha=1"}); },
+                              {"optimizer 'rmsprop'", "alpha", "'1'", "[0, 1)"});
+  expect_error<PropertyError>([] { createOptimizer("rmsprop", {"rho=-0.1"}); },
+                              {"optimizer 'rmsprop'", "rho", "-0.1", "[0, 1)"});
+  for (const char* key : {"learning_rate", "epsilon", "momentum", "weight_decay"}) {
+    SCOPED_TRACE(key);
+    expect_error<PropertyError>([&] { createOptimizer("rmsprop", {std::string(key) + "=-1"}); },
+                                {"optimizer 'rmsprop'", key, "-1", ">= 0"});
+  }
+  expect_error<PropertyError>([] { createOptimizer("rmsprop", {"beta1=0.9"}); },
+                              {"optimizer 'rmsprop'", "beta1", "alpha, epsilon, momentum"});
+}
+
+TEST(AdamW, BadValuesNameTheKey) {
+  expect_error<PropertyError>([] { createOptimizer("adamw", {"amsgrad=sometimes"}); },
+                              {"optimizer 'adamw'", "amsgrad", "sometimes", "true or false"});
+  expect_error<PropertyError>([] { createOptimizer("adamw", {"weight_decay=-0.01"}); },
+                              {"optimizer 'adamw'", "weight_decay", "-0.01", ">= 0"});
+}
+
 TEST(Sgd, TypeAndKeysAreCaseInsensitive) {
   std::unique_ptr<Optimizer> sgd = createOptimizer("SGD", {"Learning_Rate = 0.25"});
   EXPECT_EQ(sgd->type(), "sgd");
@@ -110,7 +181,8 @@ TEST(Sgd, TypeAndKeysAreCaseInsensitive) {
 }
 
 TEST(OptimizerRegistry, UnknownTypeListsKnownTypes) {
-  expect_error<UnknownTypeError>([] { createOptimizer("rmsprop"); }, {"rmsprop", "adam", "sgd"});
+  expect_error<UnknownTypeError>([] { createOptimizer("lamb"); },
+                                 {"lamb", "adam, adamw, rmsprop, sgd"});
 }
 
 TEST(Sgd, UnknownPropertyNamesTheKey) {
@@ -176,36 +248,6 @@ TEST(Sgd, NesterovWithoutMomentumIsAnError) {
 TEST(Sgd, NesterovMayComeBeforeMomentum) {
   // Properties are checked together once all are set, so their order does not matter.
   EXPECT_NO_THROW(createOptimizer("sgd", {"nesterov=true", "momentum=0.9"}));
-}
-
-TEST(Scheduler, ConstantReturnsTheOptimizerRate) {
-  std::unique_ptr<LearningRateScheduler> scheduler = createLearningRateScheduler("constant");
-  EXPECT_EQ(scheduler->type(), "constant");
-  for (size_t iteration : {0u, 1u, 1000u})
-    EXPECT_EQ(scheduler->learning_rate(iteration, 0.125f), 0.125f);
-}
-
-TEST(Scheduler, ConstantReturnsItsOwnRateWhenSet) {
-  std::unique_ptr<LearningRateScheduler> scheduler =
-      createLearningRateScheduler("constant", {"learning_rate=0.5"});
-  for (size_t iteration : {0u, 7u, 1000u})
-    EXPECT_EQ(scheduler->learning_rate(iteration, 0.125f), 0.5f);
-}
-
-TEST(Scheduler, NegativeRateIsAnError) {
-  expect_error<PropertyError>(
-      [] { createLearningRateScheduler("constant", {"learning_rate=-0.5"}); },
-      {"learning rate scheduler 'constant'", "learning_rate", "-0.5", ">= 0"});
-}
-
-TEST(Scheduler, UnknownTypeListsKnownTypes) {
-  expect_error<UnknownTypeError>([] { createLearningRateScheduler("cosine"); },
-                                 {"cosine", "constant"});
-}
-
-TEST(Scheduler, UnknownPropertyNamesTheKey) {
-  expect_error<PropertyError>([] { createLearningRateScheduler("constant", {"gamma=0.1"}); },
-                              {"learning rate scheduler 'constant'", "gamma", "learning_rate"});
 }
 
 }  // namespace edgetrain::testing

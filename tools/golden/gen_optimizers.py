@@ -1,4 +1,4 @@
-"""Golden values for the optimizers: torch.optim.SGD and torch.optim.Adam run for STEPS
+"""Golden values for the optimizers: torch.optim.SGD, Adam, AdamW and RMSprop run for STEPS
 steps on fixed parameters with a fixed, seeded sequence of gradients.
 
 Writes tests/golden/optimizers.txt in the case format of tests/support/golden.h, read
@@ -11,7 +11,7 @@ with load_golden(); only `case`, `type`, `props`, `tensor` and `end` lines are u
   tensor grad:S:NAME SHAPE           gradient of NAME given to step S (1..STEPS)
   end
   case NAME                          one optimizer configuration
-  type sgd|adam                      edgetrain's createOptimizer type
+  type sgd|adam|adamw|rmsprop       edgetrain's createOptimizer type
   props key=value;...                edgetrain's properties (learning_rate included)
   tensor after:S:NAME SHAPE          NAME after step S (1..STEPS)
   end
@@ -41,6 +41,31 @@ CONFIGS = [
      "adam", ["learning_rate=0.001", "weight_decay=0.01"]),
     ("adam_betas", torch.optim.Adam, {"lr": 0.01, "betas": (0.8, 0.99), "eps": 1e-6},
      "adam", ["learning_rate=0.01", "beta1=0.8", "beta2=0.99", "epsilon=1e-6"]),
+    ("adam_amsgrad", torch.optim.Adam, {"lr": 0.01, "amsgrad": True},
+     "adam", ["learning_rate=0.01", "amsgrad=true"]),
+    # AdamW's default weight_decay is 0.01 in both, so adamw_default decays too.
+    ("adamw_default", torch.optim.AdamW, {"lr": 1e-3}, "adamw", ["learning_rate=0.001"]),
+    ("adamw_no_weight_decay", torch.optim.AdamW, {"lr": 0.01, "weight_decay": 0.0},
+     "adamw", ["learning_rate=0.01", "weight_decay=0"]),
+    ("adamw_weight_decay", torch.optim.AdamW,
+     {"lr": 0.01, "betas": (0.8, 0.99), "eps": 1e-6, "weight_decay": 0.5},
+     "adamw", ["learning_rate=0.01", "beta1=0.8", "beta2=0.99", "epsilon=1e-6",
+               "weight_decay=0.5"]),
+    ("adamw_amsgrad", torch.optim.AdamW, {"lr": 0.01, "weight_decay": 0.1, "amsgrad": True},
+     "adamw", ["learning_rate=0.01", "weight_decay=0.1", "amsgrad=true"]),
+    ("rmsprop_default", torch.optim.RMSprop, {}, "rmsprop", []),
+    ("rmsprop_alpha", torch.optim.RMSprop, {"lr": 0.001, "alpha": 0.9, "eps": 1e-6},
+     "rmsprop", ["learning_rate=0.001", "rho=0.9", "epsilon=1e-6"]),
+    ("rmsprop_momentum", torch.optim.RMSprop, {"lr": 0.001, "momentum": 0.9},
+     "rmsprop", ["learning_rate=0.001", "momentum=0.9"]),
+    ("rmsprop_centered", torch.optim.RMSprop, {"lr": 0.001, "centered": True},
+     "rmsprop", ["learning_rate=0.001", "centered=true"]),
+    ("rmsprop_weight_decay", torch.optim.RMSprop, {"lr": 0.001, "weight_decay": 0.1},
+     "rmsprop", ["learning_rate=0.001", "weight_decay=0.1"]),
+    ("rmsprop_centered_momentum", torch.optim.RMSprop,
+     {"lr": 0.001, "alpha": 0.95, "momentum": 0.5, "centered": True, "weight_decay": 0.01},
+     "rmsprop", ["learning_rate=0.001", "alpha=0.95", "momentum=0.5", "centered=true",
+                 "weight_decay=0.01"]),
 ]
 
 
