@@ -23,26 +23,33 @@ struct ConvTransposeSpec {
   template <typename Visit>
   void for_each_tap(Visit&& visit) const {
     const size_t group_channels = channels / groups, group_filters = filters / groups;
-    for (size_t n = 0; n < batch; ++n)
-      for (size_t c = 0; c < channels; ++c)
-        for (size_t ih = 0; ih < height; ++ih)
-          for (size_t iw = 0; iw < width; ++iw)
-            for (size_t fl = 0; fl < group_filters; ++fl)
-              for (size_t ki = 0; ki < kernel[0]; ++ki)
+    for (size_t n = 0; n < batch; ++n) {
+      for (size_t c = 0; c < channels; ++c) {
+        const size_t first_filter = c / group_channels * group_filters;
+        for (size_t ih = 0; ih < height; ++ih) {
+          for (size_t iw = 0; iw < width; ++iw) {
+            const size_t xi = ((n * channels + c) * height + ih) * width + iw;
+            for (size_t fl = 0; fl < group_filters; ++fl) {
+              const size_t plane = n * filters + first_filter + fl;
+              for (size_t ki = 0; ki < kernel[0]; ++ki) {
+                // Full-output row ih * stride + ki * dilation, minus the removed top rows.
+                const long oh = static_cast<long>(ih * stride[0] + ki * dilation[0]) -
+                                static_cast<long>(pad_top);
+                if (oh < 0 || oh >= static_cast<long>(out_h)) continue;
                 for (size_t kj = 0; kj < kernel[1]; ++kj) {
-                  // Full-output row ih * stride + ki * dilation, minus the removed top rows.
-                  const long oh = static_cast<long>(ih * stride[0] + ki * dilation[0]) -
-                                  static_cast<long>(pad_top);
                   const long ow = static_cast<long>(iw * stride[1] + kj * dilation[1]) -
                                   static_cast<long>(pad_left);
-                  if (oh < 0 || ow < 0 || oh >= static_cast<long>(out_h) ||
-                      ow >= static_cast<long>(out_w))
-                    continue;
-                  const size_t f = c / group_channels * group_filters + fl;
-                  visit(((n * channels + c) * height + ih) * width + iw,
-                        ((c * group_filters + fl) * kernel[0] + ki) * kernel[1] + kj,
-                        ((n * filters + f) * out_h + oh) * out_w + ow);
+                  if (ow < 0 || ow >= static_cast<long>(out_w)) continue;
+                  visit(
+                      xi, ((c * group_filters + fl) * kernel[0] + ki) * kernel[1] + kj,
+                      (plane * out_h + static_cast<size_t>(oh)) * out_w + static_cast<size_t>(ow));
                 }
+              }
+            }
+          }
+        }
+      }
+    }
   }
 };
 
