@@ -33,6 +33,21 @@ void add_row_vector(float* x, const float* bias, size_t rows, size_t cols) {
   for (size_t r = 0; r < rows; ++r) add_inplace(x + r * cols, bias, cols);
 }
 
+void add_channel_bias(float* x, const float* bias, size_t channels, size_t positions) {
+  for (size_t c = 0; c < channels; ++c) {
+    float* plane = x + c * positions;
+    for (size_t p = 0; p < positions; ++p) plane[p] += bias[c];
+  }
+}
+
+void sum_channels(const float* x, float* out, size_t batch, size_t channels, size_t positions) {
+  for (size_t c = 0; c < channels; ++c) {
+    double total = 0.0;
+    for (size_t n = 0; n < batch; ++n) total += sum(x + (n * channels + c) * positions, positions);
+    out[c] = static_cast<float>(total);
+  }
+}
+
 void sum_rows(const float* x, float* out, size_t rows, size_t cols) {
   for (size_t c = 0; c < cols; ++c) out[c] = 0.0f;
   for (size_t r = 0; r < rows; ++r) add_inplace(out, x + r * cols, cols);

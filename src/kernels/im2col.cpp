@@ -6,9 +6,8 @@ namespace {
 // The input coordinate that output position `out` reads through kernel tap `tap`;
 // outside [0, size) when it falls in the padding.
 std::ptrdiff_t input_coordinate(size_t out, size_t stride, size_t tap, size_t dilation,
-                                size_t pad) {
-  return static_cast<std::ptrdiff_t>(out * stride + tap * dilation) -
-         static_cast<std::ptrdiff_t>(pad);
+                                std::ptrdiff_t pad) {
+  return static_cast<std::ptrdiff_t>(out * stride + tap * dilation) - pad;
 }
 
 bool inside(std::ptrdiff_t coordinate, size_t size) {
@@ -44,17 +43,25 @@ void fold_row(const float* row, const ConvGeometry& g, size_t ki, size_t kj, flo
 
 }  // namespace
 
+std::ptrdiff_t ConvGeometry::padded_h() const {
+  return static_cast<std::ptrdiff_t>(height) + pad_top + pad_bottom;
+}
+
+std::ptrdiff_t ConvGeometry::padded_w() const {
+  return static_cast<std::ptrdiff_t>(width) + pad_left + pad_right;
+}
+
 bool ConvGeometry::fits() const {
-  return height + pad_top + pad_bottom >= kernel_extent_h() &&
-         width + pad_left + pad_right >= kernel_extent_w();
+  return padded_h() >= static_cast<std::ptrdiff_t>(kernel_extent_h()) &&
+         padded_w() >= static_cast<std::ptrdiff_t>(kernel_extent_w());
 }
 
 size_t ConvGeometry::out_h() const {
-  return (height + pad_top + pad_bottom - kernel_extent_h()) / stride_h + 1;
+  return (static_cast<size_t>(padded_h()) - kernel_extent_h()) / stride_h + 1;
 }
 
 size_t ConvGeometry::out_w() const {
-  return (width + pad_left + pad_right - kernel_extent_w()) / stride_w + 1;
+  return (static_cast<size_t>(padded_w()) - kernel_extent_w()) / stride_w + 1;
 }
 
 void im2col(const float* image, const ConvGeometry& geometry, size_t first_channel, size_t channels,

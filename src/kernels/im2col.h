@@ -8,6 +8,10 @@
 //               [ow * stride_w + kj * dilation_w - pad_left], 0 where that is padding.
 // The row order is the one of a PyTorch conv weight O:(C/groups):kH:kW, so a group's
 // weight rows multiply its columns directly.
+//
+// A negative pad_bottom / pad_right makes the windows stop that many rows / columns short
+// of the image's end: the rows a transposed convolution's output_padding adds, which no
+// window reaches (conv2dtranspose runs its convolution backwards over its output image).
 #pragma once
 
 #include <cstddef>
@@ -20,13 +24,16 @@ struct ConvGeometry {
   size_t kernel_h = 1, kernel_w = 1;
   size_t stride_h = 1, stride_w = 1;
   size_t dilation_h = 1, dilation_w = 1;
-  size_t pad_top = 0, pad_bottom = 0, pad_left = 0, pad_right = 0;
+  std::ptrdiff_t pad_top = 0, pad_bottom = 0, pad_left = 0, pad_right = 0;
 
   // Extent of the dilated kernel: (kernel - 1) * dilation + 1.
   size_t kernel_extent_h() const { return (kernel_h - 1) * dilation_h + 1; }
   size_t kernel_extent_w() const { return (kernel_w - 1) * dilation_w + 1; }
   // Whether the dilated kernel fits in the padded image (else there is no output).
   bool fits() const;
+  // Height and width of the padded image, which the windows slide over.
+  std::ptrdiff_t padded_h() const;
+  std::ptrdiff_t padded_w() const;
   // Output size; only meaningful when fits().
   size_t out_h() const;
   size_t out_w() const;

@@ -16,14 +16,6 @@ float* optional_tensor(RunContext& context, int index) {
   return index >= 0 ? context.tensor(index).data() : nullptr;
 }
 
-// x[c * positions + p] += bias[c]: one bias per output channel plane.
-void add_channel_bias(float* x, const float* bias, size_t channels, size_t positions) {
-  for (size_t c = 0; c < channels; ++c) {
-    float* plane = x + c * positions;
-    for (size_t p = 0; p < positions; ++p) plane[p] += bias[c];
-  }
-}
-
 }  // namespace
 
 bool Conv2DLayer::set_property(const std::string& key, const std::string& value,
@@ -155,7 +147,8 @@ void Conv2DLayer::forward(RunContext& context) {
                     group_columns(image, g, columns), positions_, 0.0f,
                     out + g * group_filters_ * positions_, positions_);
     }
-    if (weights_.bias) add_channel_bias(out, context.weight(1).data(), filters_, positions_);
+    if (weights_.bias)
+      kernels::add_channel_bias(out, context.weight(1).data(), filters_, positions_);
   }
   activation_.apply(context);
 }
@@ -163,7 +156,9 @@ void Conv2DLayer::forward(RunContext& context) {
 void Conv2DLayer::calc_gradient(RunContext& context) {
   const float* output_grad = activation_.pre_activation_grad(context);
   if (context.needs_weight_grad(0)) weight_gradient(context, output_grad);
-  if (weights_.bias && context.needs_weight_grad(1)) bias_gradient(context, output_grad);
+  if (weights_.bias && context.needs_weight_grad(1))
+    kernels::sum_channels(output_grad, context.weight_grad(1).data(), context.output_grad().batch(),
+                          filters_, positions_);
 }
 
 // dW_g = sum over samples of dY_g[O/g x OH*OW] * columns_g^T; the first sample
@@ -182,18 +177,6 @@ void Conv2DLayer::weight_gradient(RunContext& context, const float* output_grad)
                     group_columns(input.data() + n * input_sample, g, columns), positions_, beta,
                     weight_grad + g * group_filters_ * column_rows_, column_rows_);
     }
-  }
-}
-
-// db[o] = sum over samples and positions of dY[n][o].
-void Conv2DLayer::bias_gradient(RunContext& context, const float* output_grad) const {
-  const size_t batch = context.output_grad().batch();
-  float* bias_grad = context.weight_grad(1).data();
-  for (size_t o = 0; o < filters_; ++o) {
-    double total = 0.0;
-    for (size_t n = 0; n < batch; ++n)
-      total += kernels::sum(output_grad + (n * filters_ + o) * positions_, positions_);
-    bias_grad[o] = static_cast<float>(total);
   }
 }
 

@@ -48,7 +48,6 @@ class Conv2DLayer : public Layer {
   // else `buffer` after im2col.
   const float* group_columns(const float* image, size_t g, float* buffer) const;
   void weight_gradient(RunContext& context, const float* output_grad) const;
-  void bias_gradient(RunContext& context, const float* output_grad) const;
 
   // Properties.
   size_t filters_ = 0;

@@ -1,5 +1,5 @@
 // The activation= property of layers that apply an activation to their own output
-// (fully_connected, conv2d), without a separate layer and tensor in the graph.
+// (fully_connected, conv2d, conv2dtranspose), without a separate layer and tensor in the graph.
 //
 // The owning layer writes its pre-activation result Z to pre_activation(), calls
 // apply() to get Y = f(Z) in its output, and in backward reads dL/dZ from

@@ -10,6 +10,7 @@
 #include "layers/batch_normalization.h"
 #include "layers/concat.h"
 #include "layers/conv2d.h"
+#include "layers/conv2d_transpose.h"
 #include "layers/dropout.h"
 #include "layers/flatten.h"
 #include "layers/fully_connected.h"
@@ -35,6 +36,7 @@ struct Registry {
       {"input", factory<InputLayer>()},
       {"fully_connected", factory<FullyConnectedLayer>()},
       {"conv2d", factory<Conv2DLayer>()},
+      {"conv2dtranspose", factory<Conv2DTransposeLayer>()},
       {"multiout", factory<MultiOutLayer>()},
       {"activation", factory<ActivationLayer>()},
       {"batch_normalization", factory<BatchNormalizationLayer>()},

@@ -1,5 +1,5 @@
-// The properties of layers with a weight and an optional bias (fully_connected, conv2d):
-// bias (true; NNTrainer's disable_bias=true also works), weight_initializer
+// The properties of layers with a weight and an optional bias (fully_connected, conv2d,
+// conv2dtranspose): bias (true; NNTrainer's disable_bias=true also works), weight_initializer
 // (xavier_uniform, NNTrainer's default), bias_initializer (zeros).
 #pragma once
 

@@ -66,6 +66,22 @@ TEST(Im2col, AsymmetricPaddingReadsZeros) {
   EXPECT_EQ(columns, (std::vector<float>{0, 0, 0, 1, 2, 0, 3, 4, 0}));
 }
 
+// A negative bottom/right pad stops the windows short of the image's last rows/columns.
+TEST(Im2col, NegativePaddingLeavesTheLastRowsUnread) {
+  const std::vector<float> image = {1, 2, 3, 4, 5, 6, 7, 8, 9};  // 1:3:3
+  ConvGeometry g = geometry(3, 3, 2);
+  g.pad_bottom = -1;
+  g.pad_right = -1;
+  ASSERT_TRUE(g.fits());
+  ASSERT_EQ(g.out_h(), 1u);
+  ASSERT_EQ(g.out_w(), 1u);
+  std::vector<float> columns(4);
+  kernels::im2col(image.data(), g, 0, 1, columns.data());
+  EXPECT_EQ(columns, (std::vector<float>{1, 2, 4, 5}));
+  g.pad_bottom = g.pad_right = -2;
+  EXPECT_FALSE(g.fits());
+}
+
 TEST(Im2col, ChannelRangeSelectsPlanes) {
   Rng rng(3);
   const ConvGeometry g = geometry(4, 5, 3, 1, 1);
@@ -84,8 +100,12 @@ TEST(Im2col, Col2imIsTheAdjoint) {
   wide.kernel_w = 5;
   ConvGeometry uneven_stride = padded(geometry(6, 5, 2, 1, 2), 0, 1, 0, 0);
   uneven_stride.stride_w = 2;
+  // Top padding with a negative bottom, as conv2dtranspose's output_padding makes.
+  ConvGeometry negative = padded(geometry(6, 7, 3, 1, 2), 2, 0, 1, 0);
+  negative.pad_bottom = -1;
+  negative.pad_right = -2;
   const std::vector<ConvGeometry> cases = {padded(geometry(5, 6, 3), 1, 1, 1, 1), wide,
-                                           geometry(7, 7, 3, 3, 2), uneven_stride};
+                                           geometry(7, 7, 3, 3, 2), uneven_stride, negative};
   for (const ConvGeometry& g : cases) {
     SCOPED_TRACE(::testing::Message() << g.height << "x" << g.width << " kernel " << g.kernel_h
                                       << "x" << g.kernel_w << " stride " << g.stride_h);
