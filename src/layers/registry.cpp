@@ -19,6 +19,7 @@
 #include "layers/losses/mse.h"
 #include "layers/multiout.h"
 #include "layers/pooling2d.h"
+#include "layers/reparametrize.h"
 #include "layers/reshape.h"
 
 namespace edgetrain {
@@ -47,6 +48,7 @@ struct Registry {
       {"reshape", factory<ReshapeLayer>()},
       {"concat", factory<ConcatLayer>()},
       {"addition", factory<AdditionLayer>()},
+      {"reparametrize", factory<ReparametrizeLayer>()},
   };
 };
 
