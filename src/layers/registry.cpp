@@ -17,6 +17,7 @@
 #include "layers/losses/bce_with_logits.h"
 #include "layers/losses/cross_entropy.h"
 #include "layers/losses/mse.h"
+#include "layers/losses/vae_loss.h"
 #include "layers/multiout.h"
 #include "layers/pooling2d.h"
 #include "layers/reparametrize.h"
@@ -43,6 +44,7 @@ struct Registry {
       {"mse", factory<MseLoss>()},
       {"cross_entropy", factory<CrossEntropyLoss>()},
       {"bce_with_logits", factory<BceWithLogitsLoss>()},
+      {"vae_loss", factory<VaeLoss>()},
       {"pooling2d", factory<Pooling2DLayer>()},
       {"flatten", factory<FlattenLayer>()},
       {"reshape", factory<ReshapeLayer>()},
