@@ -8,8 +8,8 @@ void ReparametrizeLayer::finalize(FinalizeContext& context) {
   context.expect_inputs(2, 2);
   const TensorShape& mu = context.input_shape(0);
   if (!(context.input_shape(1) == mu))
-    context.shape_error(1, mu.str() + " like the mean, input 0 from layer '" +
-                               context.input_name(0) + "'");
+    context.shape_error(
+        1, mu.str() + " like the mean, input 0 from layer '" + context.input_name(0) + "'");
   context.set_output_shape(mu);
   // Sized for the compiled batch, of which a smaller last batch uses the first samples.
   scaled_noise_ = context.request_tensor("scaled_noise", mu.with_batch(context.batch()),

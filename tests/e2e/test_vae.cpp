@@ -22,7 +22,8 @@ MemoryDataset patterns() {
                                         {1, 0, 1, 0, 1, 0, 1, 0},
                                         {0, 1, 0, 1, 0, 1, 0, 1}};
   std::vector<float> images;
-  for (size_t i = 0; i < 16; ++i) images.insert(images.end(), prototypes[i % 4], prototypes[i % 4] + kPixels);
+  for (size_t i = 0; i < 16; ++i)
+    images.insert(images.end(), prototypes[i % 4], prototypes[i % 4] + kPixels);
   return MemoryDataset(images, kPixels, images, kPixels);
 }
 
@@ -63,7 +64,8 @@ TEST(Vae, SameSeedSameTraining) {
   const std::vector<EpochResult> first = tiny_vae("3")->train(data);
   const std::vector<EpochResult> second = tiny_vae("3")->train(data);
   ASSERT_EQ(first.size(), second.size());
-  for (size_t i = 0; i < first.size(); ++i) EXPECT_EQ(first[i].training_loss, second[i].training_loss);
+  for (size_t i = 0; i < first.size(); ++i)
+    EXPECT_EQ(first[i].training_loss, second[i].training_loss);
 }
 
 TEST(Vae, TargetsOfAnotherSizeThanTheReconstructionAreAnError) {

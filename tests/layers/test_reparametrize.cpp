@@ -69,7 +69,8 @@ TEST(Reparametrize, EpsIsTheSeededNormalStreamInOrder) {
   harness.forward(true);
   Rng rng(21);
   for (size_t i = 0; i < kLatent.size(); ++i) {
-    const float expected = harness.input(0)[i] + rng.normal() * std::exp(0.5f * harness.input(1)[i]);
+    const float expected =
+        harness.input(0)[i] + rng.normal() * std::exp(0.5f * harness.input(1)[i]);
     EXPECT_FLOAT_EQ(harness.output()[i], expected) << i;
   }
 }
@@ -168,8 +169,9 @@ TEST(Reparametrize, OneOrThreeInputsAreAnError) {
 
 TEST(Reparametrize, UnknownPropertyIsAnError) {
   const TensorShape shape(1, 1, 1, 2);
-  expect_mentions(compile_error<PropertyError>("reparametrize", {"sample_in_eval=true"}, {shape, shape}),
-                  {"under_test", "unknown property 'sample_in_eval'"});
+  expect_mentions(
+      compile_error<PropertyError>("reparametrize", {"sample_in_eval=true"}, {shape, shape}),
+      {"under_test", "unknown property 'sample_in_eval'"});
 }
 
 }  // namespace edgetrain::testing

@@ -133,8 +133,8 @@ TEST(VaeLoss, MeanAndLogVarianceShapeMismatchIsAnError) {
 TEST(VaeLoss, BatchMismatchIsAnError) {
   const std::string message =
       finalize_error({TensorShape(2, 1, 2, 2), TensorShape(3, 1, 1, 2), TensorShape(3, 1, 1, 2)});
-  expect_mentions(message, {"layer 'loss' (vae_loss)", "input 1", "'mu'", "3:1:1:2",
-                            "a batch of 2", "'recon'", "2:1:2:2"});
+  expect_mentions(message, {"layer 'loss' (vae_loss)", "input 1", "'mu'", "3:1:1:2", "a batch of 2",
+                            "'recon'", "2:1:2:2"});
 }
 
 TEST(VaeLoss, WrongInputCountIsAnError) {

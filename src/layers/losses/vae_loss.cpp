@@ -5,7 +5,6 @@
 
 #include "edgetrain/error.h"
 
-
 namespace edgetrain {
 namespace {
 
@@ -31,8 +30,8 @@ void VaeLoss::finalize(FinalizeContext& context) {
                                  " like the reconstruction, input 0 from layer '" +
                                  context.input_name(kRecon) + "' of shape " + recon.str());
   if (!(context.input_shape(kLogvar) == mu))
-    context.shape_error(kLogvar, mu.str() + " like the mean, input 1 from layer '" +
-                                     context.input_name(kMu) + "'");
+    context.shape_error(
+        kLogvar, mu.str() + " like the mean, input 1 from layer '" + context.input_name(kMu) + "'");
   context.set_output_shape(TensorShape(1, 1, 1, 1));
 }
 
@@ -75,7 +74,8 @@ void VaeLoss::calc_derivative(RunContext& context) {
   if (context.needs_input_grad(kLogvar)) {
     const Tensor& logvar = context.input(kLogvar);
     Tensor& grad = context.input_grad(kLogvar);
-    for (size_t i = 0; i < logvar.size(); ++i) grad[i] = 0.5f * scale * (std::exp(logvar[i]) - 1.0f);
+    for (size_t i = 0; i < logvar.size(); ++i)
+      grad[i] = 0.5f * scale * (std::exp(logvar[i]) - 1.0f);
   }
 }
 
