@@ -167,8 +167,10 @@ class Layer {
   // output gradient and calc_derivative is not called.
   virtual bool output_is_input_view() const { return false; }
 
-  // Loss layers end the graph: one input (the prediction), a label of the same shape,
+  // Loss layers end the graph: input 0 is the prediction, with a label of the same shape;
   // one 1:1:1:1 output (the batch-mean loss); calc_derivative writes dL/d(prediction).
+  // A loss may take further inputs without labels (vae_loss: mean and log-variance), to
+  // each of which it also writes the gradient when needs_input_grad(i).
   virtual bool is_loss() const { return false; }
 };
 

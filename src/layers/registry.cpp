@@ -18,8 +18,10 @@
 #include "layers/losses/bce_with_logits.h"
 #include "layers/losses/cross_entropy.h"
 #include "layers/losses/mse.h"
+#include "layers/losses/vae_loss.h"
 #include "layers/multiout.h"
 #include "layers/pooling2d.h"
+#include "layers/reparametrize.h"
 #include "layers/reshape.h"
 
 namespace edgetrain {
@@ -44,11 +46,13 @@ struct Registry {
       {"mse", factory<MseLoss>()},
       {"cross_entropy", factory<CrossEntropyLoss>()},
       {"bce_with_logits", factory<BceWithLogitsLoss>()},
+      {"vae_loss", factory<VaeLoss>()},
       {"pooling2d", factory<Pooling2DLayer>()},
       {"flatten", factory<FlattenLayer>()},
       {"reshape", factory<ReshapeLayer>()},
       {"concat", factory<ConcatLayer>()},
       {"addition", factory<AdditionLayer>()},
+      {"reparametrize", factory<ReparametrizeLayer>()},
   };
 };
 

@@ -259,6 +259,47 @@ Activation = sigmoid
   expect_same_model(*file.model, built);
 }
 
+TEST(ModelFile, VaeWithReparametrizeAndVaeLossLayers) {
+  // A loss with several inputs is a layer section; the label is its first input's target.
+  ModelFile file = load_model_file(write_file(R"(
+[Model]
+batch_size = 3
+[Optimizer]
+Type = adam
+learning_rate = 0.01
+[image]
+Type = input
+Input_Shape = 1:1:6
+[mu]
+Type = fully_connected
+Unit = 2
+input_layers = image
+[logvar]
+Type = fully_connected
+Unit = 2
+input_layers = image
+[z]
+Type = reparametrize
+input_layers = mu, logvar
+[decoder]
+Type = fully_connected
+Unit = 6
+Activation = sigmoid
+[loss]
+Type = vae_loss
+input_layers = decoder, mu, logvar
+)"));
+  Model built({"batch_size=3"});
+  built.addLayer(createLayer("input", {"name=image", "input_shape=1:1:6"}));
+  built.addLayer(createLayer("fully_connected", {"name=mu", "unit=2", "input_layers=image"}));
+  built.addLayer(createLayer("fully_connected", {"name=logvar", "unit=2", "input_layers=image"}));
+  built.addLayer(createLayer("reparametrize", {"name=z", "input_layers=mu,logvar"}));
+  built.addLayer(createLayer("fully_connected", {"name=decoder", "unit=6", "activation=sigmoid"}));
+  built.addLayer(createLayer("vae_loss", {"name=loss", "input_layers=decoder,mu,logvar"}));
+  built.setOptimizer(createOptimizer("adam", {"learning_rate=0.01"}));
+  expect_same_model(*file.model, built);
+}
+
 TEST(ModelFile, CrossWithAFinalSoftmaxLayerLeavesItOut) {
   ModelFile file = load_model_file(write_file(R"(
 [Model]

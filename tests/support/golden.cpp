@@ -46,6 +46,10 @@ std::vector<GoldenCase> load_golden(const std::string& file) {
       std::string mode;
       words >> mode;
       current.training = mode == "train";
+    } else if (word == "seed") {
+      uint64_t seed = 0;
+      words >> seed;
+      current.seed = seed;
     } else if (word == "inputs") {
       std::string shape;
       while (words >> shape) current.input_shapes.push_back(TensorShape::parse(shape));
@@ -102,6 +106,7 @@ void run_layer_golden_file(const std::string& file, float rtol, float atol) {
       ASSERT_EQ(target.size(), weight.values.size()) << "weight " << name << " of shape " << target.shape().str();
       std::copy(weight.values.begin(), weight.values.end(), target.data());
     }
+    if (golden.seed) harness.reseed(*golden.seed);
     harness.forward(golden.training);
     for (size_t k = 0; k < harness.num_outputs(); ++k) {
       const std::string key = "output:" + std::to_string(k);

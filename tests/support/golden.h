@@ -6,6 +6,7 @@
 //   props key=value;key=value          (';' separates; values may hold commas)
 //   mode train|eval
 //   inputs N:C:H:W [N:C:H:W ...]
+//   seed S                             (optional: reseeds the random stream before forward)
 //   tensor KEY N:C:H:W
 //   v v v ...                          (row-major, %.9g)
 //   end
@@ -15,7 +16,9 @@
 // weight_after:NAME (checked after forward, e.g. running statistics).
 #pragma once
 
+#include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,6 +36,7 @@ struct GoldenCase {
   std::string type;
   std::vector<std::string> properties;
   bool training = true;
+  std::optional<uint64_t> seed;
   std::vector<TensorShape> input_shapes;
   std::map<std::string, GoldenTensor> tensors;
 

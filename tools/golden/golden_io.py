@@ -4,7 +4,9 @@ Every generator in this folder imports this module, builds cases with PyTorch an
 writes one file under tests/golden/. Shapes are written N:C:H:W: tensors of fewer
 dimensions are padded with leading 1s after the batch (a [N, F] tensor is N:1:1:F).
 """
+import math
 import os
+import struct
 
 import torch
 
@@ -28,13 +30,16 @@ class GoldenWriter:
         self.path = os.path.join(GOLDEN_DIR, file_name)
         self.lines = []
 
-    def case(self, name, layer_type, props, training, inputs, tensors):
-        """inputs: list of batch-first tensors; tensors: list of (key, tensor, batch_first)."""
+    def case(self, name, layer_type, props, training, inputs, tensors, seed=None):
+        """inputs: list of batch-first tensors; tensors: list of (key, tensor, batch_first);
+        seed: if given, the test reseeds edgetrain's random stream with it before forward."""
         self.lines.append(f"case {name}")
         self.lines.append(f"type {layer_type}")
         self.lines.append("props " + ";".join(props))
         self.lines.append("mode " + ("train" if training else "eval"))
         self.lines.append("inputs " + " ".join(shape_text(t) for t in inputs))
+        if seed is not None:
+            self.lines.append(f"seed {seed}")
         for i, t in enumerate(inputs):
             self._tensor(f"input:{i}", t, True)
         for key, t, batch_first in tensors:
@@ -86,3 +91,59 @@ def layer_case(writer, name, layer_type, props, module, inputs, weights, trainin
 
 def identity(t):
     return t
+
+
+class EdgetrainRng:
+    """edgetrain's Rng (include/edgetrain/rng.h) in Python, so that a golden case can use
+    the noise a layer draws: std::mt19937_64 and the same Box-Muller normal(). Python's
+    math functions are the C library's, so the normals match edgetrain's to the bit on
+    the same C library."""
+
+    _N, _M, _MASK = 312, 156, (1 << 64) - 1
+    _MATRIX_A, _UPPER, _LOWER = 0xB5026F5AA96619E9, 0xFFFFFFFF80000000, 0x7FFFFFFF
+
+    def __init__(self, seed):
+        self._state = [seed & self._MASK]
+        for i in range(1, self._N):
+            previous = self._state[-1]
+            self._state.append((6364136223846793005 * (previous ^ (previous >> 62)) + i) & self._MASK)
+        self._index = self._N
+        self._spare = None
+
+    def _twist(self):
+        s = self._state
+        for i in range(self._N):
+            x = (s[i] & self._UPPER) | (s[(i + 1) % self._N] & self._LOWER)
+            s[i] = s[(i + self._M) % self._N] ^ (x >> 1) ^ (self._MATRIX_A if x & 1 else 0)
+        self._index = 0
+
+    def next_u64(self):
+        if self._index >= self._N:
+            self._twist()
+        y = self._state[self._index]
+        self._index += 1
+        y ^= (y >> 29) & 0x5555555555555555
+        y ^= (y << 17) & 0x71D67FFFEDA60000
+        y ^= (y << 37) & 0xFFF7EEE000000000
+        y ^= y >> 43
+        return y & self._MASK
+
+    def normal(self):
+        if self._spare is not None:
+            spare, self._spare = self._spare, None
+            return spare
+        u1 = 1.0 - (self.next_u64() >> 11) * (1.0 / 9007199254740992.0)
+        u2 = (self.next_u64() >> 11) * (1.0 / 9007199254740992.0)
+        radius = math.sqrt(-2.0 * math.log(u1))
+        angle = 2.0 * math.pi * u2
+        self._spare = _to_float32(radius * math.sin(angle))
+        return _to_float32(radius * math.cos(angle))
+
+    def normal_tensor(self, shape):
+        """A float32 tensor of `shape` filled in row-major order, as a layer draws it."""
+        count = math.prod(shape)
+        return torch.tensor([self.normal() for _ in range(count)], dtype=torch.float32).reshape(shape)
+
+
+def _to_float32(value):
+    return struct.unpack("f", struct.pack("f", value))[0]

@@ -1,7 +1,8 @@
 // Base of the loss layers: one input (the prediction), a label of the same shape, and a
 // 1:1:1:1 output holding the loss averaged as PyTorch's reduction='mean' does.
 // calc_derivative writes dL/d(prediction); losses end the graph, so there is no
-// incoming gradient.
+// incoming gradient. A loss with more inputs overrides finalize; the graph gives only
+// input 0 a label (see Layer::is_loss).
 #pragma once
 
 #include "edgetrain/layer.h"
