@@ -16,7 +16,10 @@ class Rng {
  public:
   explicit Rng(uint64_t seed = 0) : engine_(seed) {}
 
-  void seed(uint64_t seed) { engine_.seed(seed); has_spare_normal_ = false; }
+  void seed(uint64_t seed) {
+    engine_.seed(seed);
+    has_spare_normal_ = false;
+  }
   uint64_t next_u64() { return engine_(); }
   // The whole generator state as text, for checkpoints; set_state restores it exactly.
   // set_state throws Error on text that state() did not produce.

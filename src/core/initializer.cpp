@@ -60,14 +60,30 @@ void initialize(Tensor& tensor, Initializer initializer, size_t fan_in, size_t f
     for (float& value : tensor) value = rng.normal(0.0f, stddev);
   };
   switch (initializer) {
-    case Initializer::zeros: tensor.fill(0.0f); break;
-    case Initializer::ones: tensor.fill(1.0f); break;
-    case Initializer::xavier_uniform: fill_uniform(std::sqrt(6.0f / (in + out))); break;
-    case Initializer::xavier_normal: fill_normal(std::sqrt(2.0f / (in + out))); break;
-    case Initializer::he_uniform: fill_uniform(std::sqrt(6.0f / in)); break;
-    case Initializer::he_normal: fill_normal(std::sqrt(2.0f / in)); break;
-    case Initializer::lecun_uniform: fill_uniform(std::sqrt(3.0f / in)); break;
-    case Initializer::lecun_normal: fill_normal(std::sqrt(1.0f / in)); break;
+    case Initializer::zeros:
+      tensor.fill(0.0f);
+      break;
+    case Initializer::ones:
+      tensor.fill(1.0f);
+      break;
+    case Initializer::xavier_uniform:
+      fill_uniform(std::sqrt(6.0f / (in + out)));
+      break;
+    case Initializer::xavier_normal:
+      fill_normal(std::sqrt(2.0f / (in + out)));
+      break;
+    case Initializer::he_uniform:
+      fill_uniform(std::sqrt(6.0f / in));
+      break;
+    case Initializer::he_normal:
+      fill_normal(std::sqrt(2.0f / in));
+      break;
+    case Initializer::lecun_uniform:
+      fill_uniform(std::sqrt(3.0f / in));
+      break;
+    case Initializer::lecun_normal:
+      fill_normal(std::sqrt(1.0f / in));
+      break;
   }
 }
 

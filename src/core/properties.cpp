@@ -13,8 +13,8 @@ namespace {
 
 [[noreturn]] void throw_bad_value(const std::string& owner, const std::string& key,
                                   const std::string& value, const std::string& expected) {
-  throw PropertyError(owner + ": property '" + key + "' has bad value '" + value +
-                      "': expected " + expected);
+  throw PropertyError(owner + ": property '" + key + "' has bad value '" + value + "': expected " +
+                      expected);
 }
 
 }  // namespace
@@ -67,8 +67,7 @@ size_t parse_count(const std::string& value, const std::string& owner, const std
   return static_cast<size_t>(result);
 }
 
-size_t parse_positive(const std::string& value, const std::string& owner,
-                      const std::string& key) {
+size_t parse_positive(const std::string& value, const std::string& owner, const std::string& key) {
   int result = parse_int(value, owner, key);
   if (result < 1) throw_bad_value(owner, key, value, "a positive integer");
   return static_cast<size_t>(result);
@@ -133,7 +132,8 @@ std::array<size_t, 2> parse_positive_pair(const std::string& value, const std::s
   for (const std::string& piece : pieces) {
     int number = 0;
     auto [ptr, ec] = std::from_chars(piece.data(), piece.data() + piece.size(), number);
-    if (piece.empty() || ec != std::errc() || ptr != piece.data() + piece.size() || number < 1) break;
+    if (piece.empty() || ec != std::errc() || ptr != piece.data() + piece.size() || number < 1)
+      break;
     numbers.push_back(static_cast<size_t>(number));
   }
   if (numbers.empty() || numbers.size() > 2 || numbers.size() != pieces.size())

@@ -14,9 +14,9 @@ void gemm(bool transpose_a, bool transpose_b, size_t m, size_t n, size_t k, floa
               c, static_cast<int>(ldc));
 }
 
-void gemm_reference(bool transpose_a, bool transpose_b, size_t m, size_t n, size_t k,
-                    float alpha, const float* a, size_t lda, const float* b, size_t ldb,
-                    float beta, float* c, size_t ldc) {
+void gemm_reference(bool transpose_a, bool transpose_b, size_t m, size_t n, size_t k, float alpha,
+                    const float* a, size_t lda, const float* b, size_t ldb, float beta, float* c,
+                    size_t ldc) {
   for (size_t i = 0; i < m; ++i) {
     for (size_t j = 0; j < n; ++j) {
       double sum = 0.0;

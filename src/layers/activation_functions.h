@@ -10,14 +10,14 @@ namespace edgetrain {
 enum class ActivationType {
   none,
   relu,
-  leaky_relu,    // slope 0.01 (PyTorch's default)
-  elu,           // alpha 1
+  leaky_relu,  // slope 0.01 (PyTorch's default)
+  elu,         // alpha 1
   selu,
   sigmoid,
   tanh,
-  softmax,       // over the last (width) dimension
-  swish,         // x * sigmoid(x), PyTorch's SiLU
-  gelu,          // exact: x * Phi(x)
+  softmax,  // over the last (width) dimension
+  swish,    // x * sigmoid(x), PyTorch's SiLU
+  gelu,     // exact: x * Phi(x)
   relu6,
   hard_swish,    // x * relu6(x + 3) / 6
   hard_sigmoid,  // relu6(x + 3) / 6
@@ -35,8 +35,7 @@ bool activation_derivative_needs_input(ActivationType type);
 
 // y = f(x) for n values; softmax works on consecutive rows of `row_length` values.
 // x and y may be the same array.
-void activation_forward(ActivationType type, const float* x, float* y, size_t n,
-                        size_t row_length);
+void activation_forward(ActivationType type, const float* x, float* y, size_t n, size_t row_length);
 
 // dx = dy * f'(x). Reads x when activation_derivative_needs_input(type), else y.
 // dx may alias dy.

@@ -23,13 +23,17 @@ std::string FullyConnectedLayer::property_keys() const {
 
 void FullyConnectedLayer::finalize(FinalizeContext& context) {
   context.expect_inputs(1, 1);
-  if (unit_ == 0) throw PropertyError(context.owner() + ": property 'unit' is required (e.g. unit=10)");
+  if (unit_ == 0)
+    throw PropertyError(context.owner() + ": property 'unit' is required (e.g. unit=10)");
   const TensorShape& input = context.input_shape();
   in_ = input.width;
   const TensorShape output(input.batch, input.channel, input.height, unit_);
   context.set_output_shape(output);
-  context.request_weight({"weight", TensorShape(1, 1, unit_, in_), weights_.weight_initializer, in_, unit_, true});
-  if (weights_.bias) context.request_weight({"bias", TensorShape(1, 1, 1, unit_), weights_.bias_initializer, in_, unit_, true});
+  context.request_weight(
+      {"weight", TensorShape(1, 1, unit_, in_), weights_.weight_initializer, in_, unit_, true});
+  if (weights_.bias)
+    context.request_weight(
+        {"bias", TensorShape(1, 1, 1, unit_), weights_.bias_initializer, in_, unit_, true});
   activation_.finalize(context, output);
 }
 
@@ -37,8 +41,8 @@ void FullyConnectedLayer::forward(RunContext& context) {
   const Tensor& input = context.input();
   const size_t rows = input.size() / in_;
   float* z = activation_.pre_activation(context);
-  kernels::gemm(false, true, rows, unit_, in_, 1.0f, input.data(), in_, context.weight(0).data(), in_,
-                0.0f, z, unit_);
+  kernels::gemm(false, true, rows, unit_, in_, 1.0f, input.data(), in_, context.weight(0).data(),
+                in_, 0.0f, z, unit_);
   if (weights_.bias) kernels::add_row_vector(z, context.weight(1).data(), rows, unit_);
   activation_.apply(context);
 }
@@ -58,8 +62,8 @@ void FullyConnectedLayer::calc_derivative(RunContext& context) {
   Tensor& input_grad = context.input_grad();
   const size_t rows = input_grad.size() / in_;
   const float* dz = activation_.pre_activation_grad(context);
-  kernels::gemm(false, false, rows, in_, unit_, 1.0f, dz, unit_, context.weight(0).data(), in_, 0.0f,
-                input_grad.data(), in_);
+  kernels::gemm(false, false, rows, in_, unit_, 1.0f, dz, unit_, context.weight(0).data(), in_,
+                0.0f, input_grad.data(), in_);
 }
 
 }  // namespace edgetrain

@@ -31,8 +31,8 @@ Padding2D Padding2D::parse(const std::string& value, const std::string& owner,
   }
   const std::vector<std::string> pieces = split_list(value);
   const auto is_count = [](const std::string& piece) {
-    return !piece.empty() &&
-           std::all_of(piece.begin(), piece.end(), [](unsigned char c) { return std::isdigit(c) != 0; });
+    return !piece.empty() && std::all_of(piece.begin(), piece.end(),
+                                         [](unsigned char c) { return std::isdigit(c) != 0; });
   };
   if ((pieces.size() != 1 && pieces.size() != 2 && pieces.size() != 4) ||
       !std::all_of(pieces.begin(), pieces.end(), is_count))

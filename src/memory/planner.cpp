@@ -64,8 +64,7 @@ size_t memory_lower_bound(const std::vector<MemoryRequest>& requests) {
   return static_cast<size_t>(peak);
 }
 
-std::string find_plan_conflict(const std::vector<MemoryRequest>& requests,
-                               const MemoryPlan& plan) {
+std::string find_plan_conflict(const std::vector<MemoryRequest>& requests, const MemoryPlan& plan) {
   if (plan.offsets.size() != requests.size()) return "plan has the wrong number of offsets";
   for (size_t a = 0; a < requests.size(); ++a) {
     if (plan.offsets[a] % kArenaAlignment != 0)
@@ -73,8 +72,8 @@ std::string find_plan_conflict(const std::vector<MemoryRequest>& requests,
     if (plan.offsets[a] + requests[a].bytes > plan.arena_bytes)
       return "tensor " + std::to_string(a) + " ends past the arena";
     for (size_t b = a + 1; b < requests.size(); ++b) {
-      bool alive_together = requests[a].first <= requests[b].last &&
-                            requests[b].first <= requests[a].last;
+      bool alive_together =
+          requests[a].first <= requests[b].last && requests[b].first <= requests[a].last;
       bool overlap = plan.offsets[a] < plan.offsets[b] + requests[b].bytes &&
                      plan.offsets[b] < plan.offsets[a] + requests[a].bytes;
       if (alive_together && overlap && requests[a].bytes > 0 && requests[b].bytes > 0)

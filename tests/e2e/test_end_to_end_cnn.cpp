@@ -16,11 +16,11 @@ std::vector<float> train_small_cnn(const GoldenCase& golden, const std::string& 
                                    const std::vector<std::string>& optimizer_properties) {
   Model model({"batch_size=4", "loss=cross_entropy"});
   model.addLayer(createLayer("input", {"name=input", "input_shape=1:8:8"}));
-  model.addLayer(createLayer("conv2d", {"name=conv1", "filters=4", "kernel_size=3,3", "padding=1,1",
-                                        "activation=relu"}));
+  model.addLayer(createLayer(
+      "conv2d", {"name=conv1", "filters=4", "kernel_size=3,3", "padding=1,1", "activation=relu"}));
   model.addLayer(createLayer("pooling2d", {"name=pool1", "pooling=max", "pool_size=2,2"}));
-  model.addLayer(createLayer("conv2d", {"name=conv2", "filters=6", "kernel_size=3,3", "padding=same",
-                                        "activation=relu"}));
+  model.addLayer(createLayer(
+      "conv2d", {"name=conv2", "filters=6", "kernel_size=3,3", "padding=same", "activation=relu"}));
   model.addLayer(createLayer("pooling2d", {"name=pool2", "pooling=average", "pool_size=2,2"}));
   model.addLayer(createLayer("flatten", {"name=flatten"}));
   model.addLayer(createLayer("fully_connected", {"name=fc", "unit=5"}));
@@ -67,7 +67,8 @@ TEST(EndToEnd, SmallCnnWithSgdMatchesPyTorch) {
 TEST(EndToEnd, SmallCnnWithAdamMatchesPyTorch) {
   auto golden = load_golden("end_to_end_cnn.txt");
   ASSERT_EQ(golden.size(), 1u);
-  expect_same_curve(train_small_cnn(golden[0], "adam", {"learning_rate=0.01"}), golden[0].at("loss:adam"));
+  expect_same_curve(train_small_cnn(golden[0], "adam", {"learning_rate=0.01"}),
+                    golden[0].at("loss:adam"));
 }
 
 }  // namespace

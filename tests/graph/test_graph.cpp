@@ -20,7 +20,8 @@ bool has_step(const CompiledGraph& graph, const std::string& node, Phase phase) 
 
 // input -> fc1 (frozen) -> fc2 -> fc3 -> mse
 std::unique_ptr<Model> frozen_prefix_model() {
-  auto model = std::make_unique<Model>(std::vector<std::string>{"batch_size=4", "loss=mse", "seed=5"});
+  auto model =
+      std::make_unique<Model>(std::vector<std::string>{"batch_size=4", "loss=mse", "seed=5"});
   model->addLayer(createLayer("input", {"name=in", "input_shape=1:1:6"}));
   model->addLayer(createLayer("fully_connected", {"name=fc1", "unit=5", "trainable=false"}));
   model->addLayer(createLayer("fully_connected", {"name=fc2", "unit=4", "activation=relu"}));
@@ -37,14 +38,15 @@ TEST(Graph, FrozenPrefixSkipsDerivativeAndGradient) {
   layers.push_back(createLayer("mse", {"name=loss"}));
   std::vector<NodeDescription> description;
   for (auto& layer : layers)
-    description.push_back({layer->getName(), &layer->layer(), layer->inputLayers(), layer->inputShape(),
-                           layer->trainable()});
+    description.push_back({layer->getName(), &layer->layer(), layer->inputLayers(),
+                           layer->inputShape(), layer->trainable()});
   auto sgd = createOptimizer("sgd");
   CompiledGraph graph = compile_graph(description, {2, sgd.get(), nullptr});
   EXPECT_FALSE(has_step(graph, "fc1", Phase::calc_gradient));
   EXPECT_FALSE(has_step(graph, "fc1", Phase::calc_derivative));
   EXPECT_TRUE(has_step(graph, "fc2", Phase::calc_gradient));
-  EXPECT_FALSE(has_step(graph, "fc2", Phase::calc_derivative)) << "nobody needs fc1's output gradient";
+  EXPECT_FALSE(has_step(graph, "fc2", Phase::calc_derivative))
+      << "nobody needs fc1's output gradient";
   EXPECT_TRUE(has_step(graph, "loss", Phase::calc_derivative));
   EXPECT_TRUE(has_step(graph, "fc2", Phase::apply_gradient));
 }
@@ -54,8 +56,10 @@ TEST(Graph, FrozenLayerWeightsDoNotChange) {
   model->compile();
   model->initialize();
   Rng rng(1);
-  for (Tensor& t : model->inputs()) for (float& v : t) v = rng.uniform(-1, 1);
-  for (Tensor& t : model->labels()) for (float& v : t) v = rng.uniform(-1, 1);
+  for (Tensor& t : model->inputs())
+    for (float& v : t) v = rng.uniform(-1, 1);
+  for (Tensor& t : model->labels())
+    for (float& v : t) v = rng.uniform(-1, 1);
   const Tensor frozen = model->weight("fc1", "weight");
   const Tensor trained = model->weight("fc3", "weight");
   std::vector<float> frozen_before(frozen.begin(), frozen.end());
@@ -84,8 +88,8 @@ TEST(Graph, FanOutSumsGradients) {
   layers.push_back(createLayer("fully_connected", {"name=c", "unit=5", "input_layers=a"}));
   std::vector<NodeDescription> description;
   for (auto& layer : layers)
-    description.push_back({layer->getName(), &layer->layer(), layer->inputLayers(), layer->inputShape(),
-                           layer->trainable()});
+    description.push_back({layer->getName(), &layer->layer(), layer->inputLayers(),
+                           layer->inputShape(), layer->trainable()});
   // A "recording" use of SGD with rate 0 keeps weights; read a's gradient by comparing
   // the update of a real step instead: with lr=1 and plain SGD, w_after = w - grad.
   auto sgd = createOptimizer("sgd", {"learning_rate=1"});
@@ -117,9 +121,12 @@ TEST(Graph, FanOutSumsGradients) {
   const std::vector<float>& rc = r[0];
   const std::vector<float>& rb = r[1];
   std::vector<float> da(2 * 4, 0.0f), dwa(4 * 3, 0.0f);
-  kernels::gemm_reference(false, false, 2, 4, 2, 1.0f, rb.data(), 2, wb.data(), 4, 0.0f, da.data(), 4);
-  kernels::gemm_reference(false, false, 2, 4, 5, 1.0f, rc.data(), 5, wc.data(), 4, 1.0f, da.data(), 4);
-  kernels::gemm_reference(true, false, 4, 3, 2, 1.0f, da.data(), 4, input.data(), 3, 0.0f, dwa.data(), 3);
+  kernels::gemm_reference(false, false, 2, 4, 2, 1.0f, rb.data(), 2, wb.data(), 4, 0.0f, da.data(),
+                          4);
+  kernels::gemm_reference(false, false, 2, 4, 5, 1.0f, rc.data(), 5, wc.data(), 4, 1.0f, da.data(),
+                          4);
+  kernels::gemm_reference(true, false, 4, 3, 2, 1.0f, da.data(), 4, input.data(), 3, 0.0f,
+                          dwa.data(), 3);
   Tensor wa_after = executor.tensor(a.weights[0]);
   for (size_t i = 0; i < dwa.size(); ++i) EXPECT_NEAR(wa[i] - wa_after[i], dwa[i], 1e-5f) << i;
 }
@@ -138,8 +145,8 @@ TEST(Graph, SummaryListsLayersAndMemory) {
   std::ostringstream out;
   model->summary(out);
   const std::string text = out.str();
-  for (const char* part : {"in", "fc1", "fc2", "fc3", "fully_connected", "4:1:1:5", "Planned peak memory",
-                           "naive sum", "Params"})
+  for (const char* part : {"in", "fc1", "fc2", "fc3", "fully_connected", "4:1:1:5",
+                           "Planned peak memory", "naive sum", "Params"})
     EXPECT_NE(text.find(part), std::string::npos) << part << "\n" << text;
   // fc2: 5*4 + 4 parameters, fc3: 4*3 + 3, fc1 is frozen.
   EXPECT_NE(text.find("Parameters: 74 (trainable: 39)"), std::string::npos) << text;
@@ -179,19 +186,21 @@ TEST(Graph, PartialBatchRunsOnTheFirstSamples) {
 namespace edgetrain {
 namespace {
 
-std::vector<NodeDescription> describe_layers(const std::vector<std::unique_ptr<LayerNode>>& layers) {
+std::vector<NodeDescription> describe_layers(
+    const std::vector<std::unique_ptr<LayerNode>>& layers) {
   std::vector<NodeDescription> description;
   for (const auto& layer : layers)
-    description.push_back({layer->getName(), &layer->layer(), layer->inputLayers(), layer->inputShape(),
-                           layer->trainable()});
+    description.push_back({layer->getName(), &layer->layer(), layer->inputLayers(),
+                           layer->inputShape(), layer->trainable()});
   return description;
 }
 
 void expect_plan_is_valid(const CompiledGraph& graph) {
   std::vector<MemoryRequest> requests;
   for (const GraphTensor& tensor : graph.tensors)
-    requests.push_back(tensor.first == kNoStep ? MemoryRequest{0, 0, 0}
-                                               : MemoryRequest{tensor.shape.bytes(), tensor.first, tensor.last});
+    requests.push_back(tensor.first == kNoStep
+                           ? MemoryRequest{0, 0, 0}
+                           : MemoryRequest{tensor.shape.bytes(), tensor.first, tensor.last});
   EXPECT_EQ(find_plan_conflict(requests, graph.plan), "");
   EXPECT_LT(graph.plan.arena_bytes, graph.naive_bytes);
   EXPECT_GE(graph.plan.arena_bytes, graph.lower_bound_bytes);
@@ -200,9 +209,11 @@ void expect_plan_is_valid(const CompiledGraph& graph) {
 TEST(Graph, CnnPlanHasNoOverlapAndBeatsNaiveSum) {
   std::vector<std::unique_ptr<LayerNode>> layers;
   layers.push_back(createLayer("input", {"name=input", "input_shape=1:28:28"}));
-  layers.push_back(createLayer("conv2d", {"filters=8", "kernel_size=3,3", "padding=same", "activation=relu"}));
+  layers.push_back(
+      createLayer("conv2d", {"filters=8", "kernel_size=3,3", "padding=same", "activation=relu"}));
   layers.push_back(createLayer("pooling2d", {"pooling=max", "pool_size=2,2"}));
-  layers.push_back(createLayer("conv2d", {"filters=16", "kernel_size=3,3", "padding=same", "activation=relu"}));
+  layers.push_back(
+      createLayer("conv2d", {"filters=16", "kernel_size=3,3", "padding=same", "activation=relu"}));
   layers.push_back(createLayer("pooling2d", {"pooling=max", "pool_size=2,2"}));
   layers.push_back(createLayer("flatten"));
   layers.push_back(createLayer("fully_connected", {"unit=128", "activation=relu"}));
@@ -216,7 +227,8 @@ TEST(Graph, CnnPlanHasNoOverlapAndBeatsNaiveSum) {
 TEST(Graph, ResidualPlanHasNoOverlap) {
   std::vector<std::unique_ptr<LayerNode>> layers;
   layers.push_back(createLayer("input", {"name=input", "input_shape=4:8:8"}));
-  layers.push_back(createLayer("conv2d", {"name=a", "filters=4", "kernel_size=3,3", "padding=same"}));
+  layers.push_back(
+      createLayer("conv2d", {"name=a", "filters=4", "kernel_size=3,3", "padding=same"}));
   layers.push_back(createLayer("batch_normalization", {"name=bn"}));
   layers.push_back(createLayer("activation", {"name=relu", "activation=relu"}));
   layers.push_back(createLayer("addition", {"name=add", "input_layers=input,relu"}));
@@ -262,10 +274,13 @@ TEST(Graph, PersistentTensorsNameWeightsThenOptimizerState) {
   model.initialize();
   std::vector<std::string> names;
   for (const auto& named : model.persistentTensors(true)) names.push_back(named.name);
-  const std::vector<std::string> expected = {
-      "fc:weight", "fc:bias", "bn:gamma", "bn:beta", "bn:running_mean", "bn:running_var",
-      "fc:weight:exp_avg", "fc:weight:exp_avg_sq", "fc:bias:exp_avg", "fc:bias:exp_avg_sq",
-      "bn:gamma:exp_avg", "bn:gamma:exp_avg_sq", "bn:beta:exp_avg", "bn:beta:exp_avg_sq"};
+  const std::vector<std::string> expected = {"fc:weight",         "fc:bias",
+                                             "bn:gamma",          "bn:beta",
+                                             "bn:running_mean",   "bn:running_var",
+                                             "fc:weight:exp_avg", "fc:weight:exp_avg_sq",
+                                             "fc:bias:exp_avg",   "fc:bias:exp_avg_sq",
+                                             "bn:gamma:exp_avg",  "bn:gamma:exp_avg_sq",
+                                             "bn:beta:exp_avg",   "bn:beta:exp_avg_sq"};
   EXPECT_EQ(names, expected);
   EXPECT_EQ(model.persistentTensors(false).size(), 6u);
 }

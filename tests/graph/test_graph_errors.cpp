@@ -34,31 +34,35 @@ TEST(GraphErrors, UnknownLayerTypeListsKnownTypes) {
 }
 
 TEST(GraphErrors, UnknownPropertyNamesLayerAndKey) {
-  std::string message = error_message<PropertyError>(
-      [] { createLayer("fully_connected", {"name=fc1", "unit=3", "untis=4"}); });
+  std::string message = error_message<PropertyError>([] {
+    createLayer("fully_connected", {"name=fc1", "unit=3", "untis=4"});
+  });
   expect_contains(message, "fc1");
   expect_contains(message, "untis");
   expect_contains(message, "unit");  // the list of known keys
 }
 
 TEST(GraphErrors, MalformedPropertyNamesLayer) {
-  std::string message =
-      error_message<PropertyError>([] { createLayer("fully_connected", {"name=fc1", "unit3"}); });
+  std::string message = error_message<PropertyError>([] {
+    createLayer("fully_connected", {"name=fc1", "unit3"});
+  });
   expect_contains(message, "fc1");
   expect_contains(message, "unit3");
 }
 
 TEST(GraphErrors, BadPropertyValueNamesKeyAndValue) {
-  std::string message =
-      error_message<PropertyError>([] { createLayer("fully_connected", {"name=fc1", "unit=ten"}); });
+  std::string message = error_message<PropertyError>([] {
+    createLayer("fully_connected", {"name=fc1", "unit=ten"});
+  });
   expect_contains(message, "fc1");
   expect_contains(message, "unit");
   expect_contains(message, "ten");
 }
 
 TEST(GraphErrors, BadInputShape) {
-  std::string message =
-      error_message<PropertyError>([] { createLayer("input", {"name=in", "input_shape=1:x:28"}); });
+  std::string message = error_message<PropertyError>([] {
+    createLayer("input", {"name=in", "input_shape=1:x:28"});
+  });
   expect_contains(message, "in");
   expect_contains(message, "1:x:28");
 }
@@ -110,8 +114,10 @@ TEST(GraphErrors, InputLayerWithoutShape) {
 TEST(GraphErrors, UnknownLossAndModelProperty) {
   Model model;
   expect_contains(error_message<UnknownTypeError>([&] { model.setProperty({"loss=mae"}); }), "mae");
-  expect_contains(error_message<PropertyError>([&] { model.setProperty({"batchsize=3"}); }), "batchsize");
-  expect_contains(error_message<PropertyError>([&] { model.setProperty({"batch_size=0"}); }), "batch_size");
+  expect_contains(error_message<PropertyError>([&] { model.setProperty({"batchsize=3"}); }),
+                  "batchsize");
+  expect_contains(error_message<PropertyError>([&] { model.setProperty({"batch_size=0"}); }),
+                  "batch_size");
 }
 
 TEST(GraphErrors, TrainingWithoutOptimizerOrBeforeInitialize) {

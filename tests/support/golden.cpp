@@ -63,7 +63,8 @@ std::vector<GoldenCase> load_golden(const std::string& file) {
       std::istringstream numbers(values);
       float value;
       while (numbers >> value) tensor.values.push_back(value);
-      EXPECT_EQ(tensor.values.size(), tensor.shape.size()) << path << " " << current.name << " " << key;
+      EXPECT_EQ(tensor.values.size(), tensor.shape.size())
+          << path << " " << current.name << " " << key;
       current.tensors[key] = std::move(tensor);
     } else if (word == "end") {
       cases.push_back(current);
@@ -103,7 +104,8 @@ void run_layer_golden_file(const std::string& file, float rtol, float atol) {
       if (!golden.has("weight:" + name)) continue;
       const GoldenTensor& weight = golden.at("weight:" + name);
       Tensor target = harness.weight(name);
-      ASSERT_EQ(target.size(), weight.values.size()) << "weight " << name << " of shape " << target.shape().str();
+      ASSERT_EQ(target.size(), weight.values.size())
+          << "weight " << name << " of shape " << target.shape().str();
       std::copy(weight.values.begin(), weight.values.end(), target.data());
     }
     if (golden.seed) harness.reseed(*golden.seed);
@@ -116,20 +118,22 @@ void run_layer_golden_file(const std::string& file, float rtol, float atol) {
     }
     for (const std::string& name : harness.weight_names())
       if (golden.has("weight_after:" + name))
-        expect_close(harness.weight(name).data(), golden.at("weight_after:" + name), "weight_after:" + name,
-                     rtol, atol);
+        expect_close(harness.weight(name).data(), golden.at("weight_after:" + name),
+                     "weight_after:" + name, rtol, atol);
     bool any_grad = false;
     for (size_t k = 0; k < harness.num_outputs() && !harness.is_loss(); ++k) {
       const std::string key = "output_grad:" + std::to_string(k);
       if (!golden.has(key)) continue;
       any_grad = true;
-      std::copy(golden.at(key).values.begin(), golden.at(key).values.end(), harness.output_grad(k).data());
+      std::copy(golden.at(key).values.begin(), golden.at(key).values.end(),
+                harness.output_grad(k).data());
     }
     if (!any_grad && !harness.is_loss()) continue;
     harness.backward();
     for (size_t i = 0; i < golden.input_shapes.size(); ++i) {
       const std::string key = "input_grad:" + std::to_string(i);
-      if (golden.has(key)) expect_close(harness.input_grad(i).data(), golden.at(key), key, rtol, atol);
+      if (golden.has(key))
+        expect_close(harness.input_grad(i).data(), golden.at(key), key, rtol, atol);
     }
     for (const std::string& name : harness.weight_names()) {
       const std::string key = "weight_grad:" + name;

@@ -12,25 +12,30 @@ namespace edgetrain::testing {
 class LayerHarness::RecordingOptimizer : public Optimizer {
  public:
   std::string type() const override { return "recording"; }
-  bool set_property(const std::string&, const std::string&, const std::string&) override { return false; }
+  bool set_property(const std::string&, const std::string&, const std::string&) override {
+    return false;
+  }
   std::string property_keys() const override { return ""; }
   std::vector<std::string> state_names() const override { return {}; }
-  void apply(Tensor& weight, const Tensor& grad, std::span<Tensor>, const OptimizerStep&) const override {
+  void apply(Tensor& weight, const Tensor& grad, std::span<Tensor>,
+             const OptimizerStep&) const override {
     recorded[weight.data()] = std::vector<float>(grad.begin(), grad.end());
   }
   mutable std::map<const float*, std::vector<float>> recorded;
 };
 
 LayerHarness::LayerHarness(const std::string& type, const std::vector<std::string>& properties,
-                           const std::vector<TensorShape>& input_shapes, uint64_t seed, bool trainable)
+                           const std::vector<TensorShape>& input_shapes, uint64_t seed,
+                           bool trainable)
     : optimizer_(std::make_unique<RecordingOptimizer>()) {
   std::vector<NodeDescription> description;
   std::vector<std::string> input_names;
   for (size_t i = 0; i < input_shapes.size(); ++i) {
     const TensorShape& shape = input_shapes[i];
-    inputs_.push_back(createLayer("input", {"name=in" + std::to_string(i),
-                                            "input_shape=" + shape.with_batch(1).str()}));
-    description.push_back({"in" + std::to_string(i), &inputs_.back()->layer(), {}, std::nullopt, true});
+    inputs_.push_back(createLayer(
+        "input", {"name=in" + std::to_string(i), "input_shape=" + shape.with_batch(1).str()}));
+    description.push_back(
+        {"in" + std::to_string(i), &inputs_.back()->layer(), {}, std::nullopt, true});
     input_names.push_back("in" + std::to_string(i));
   }
   std::vector<std::string> props = properties;
@@ -62,7 +67,9 @@ Tensor LayerHarness::output_grad(size_t k) {
   return executor_->tensor(node().output_grads.at(k).id);
 }
 Tensor LayerHarness::label() { return executor_->tensor(node().label.id); }
-Tensor LayerHarness::input_grad(size_t i) { return executor_->tensor(graph_->input_gradients.at(i)); }
+Tensor LayerHarness::input_grad(size_t i) {
+  return executor_->tensor(graph_->input_gradients.at(i));
+}
 size_t LayerHarness::num_inputs() const { return graph_->input_tensors.size(); }
 size_t LayerHarness::num_outputs() const { return node().outputs.size(); }
 bool LayerHarness::is_loss() const { return node().layer->is_loss(); }
@@ -144,13 +151,15 @@ void check_tensor(LayerHarness& harness, const std::vector<std::vector<float>>& 
 void expect_gradients_match(LayerHarness& harness, const GradCheckOptions& options) {
   Rng rng(42);
   for (size_t i = 0; i < harness.num_inputs(); ++i)
-    for (float& value : harness.input(i)) value = rng.uniform(options.input_low, options.input_high);
+    for (float& value : harness.input(i))
+      value = rng.uniform(options.input_low, options.input_high);
   if (harness.is_loss()) {
     Tensor label = harness.label();
     if (options.one_hot_labels) {
       label.fill(0.0f);
       const size_t width = label.shape().width;
-      for (size_t row = 0; row < label.size() / width; ++row) label[row * width + rng.below(width)] = 1.0f;
+      for (size_t row = 0; row < label.size() / width; ++row)
+        label[row * width + rng.below(width)] = 1.0f;
     } else {
       for (float& value : label) value = rng.uniform(options.label_low, options.label_high);
     }
@@ -170,7 +179,8 @@ void expect_gradients_match(LayerHarness& harness, const GradCheckOptions& optio
     inputs.emplace_back(harness.input(i).begin(), harness.input(i).end());
   harness.reseed(7);
   harness.forward(options.training);
-  for (size_t k = 0; k < r.size(); ++k) std::copy(r[k].begin(), r[k].end(), harness.output_grad(k).data());
+  for (size_t k = 0; k < r.size(); ++k)
+    std::copy(r[k].begin(), r[k].end(), harness.output_grad(k).data());
   harness.backward();
 
   std::vector<std::vector<float>> input_grads;
@@ -185,9 +195,11 @@ void expect_gradients_match(LayerHarness& harness, const GradCheckOptions& optio
     std::copy(inputs[i].begin(), inputs[i].end(), harness.input(i).data());
 
   for (size_t i = 0; i < harness.num_inputs(); ++i)
-    check_tensor(harness, r, harness.input(i), input_grads[i], "d/d input " + std::to_string(i), options);
+    check_tensor(harness, r, harness.input(i), input_grads[i], "d/d input " + std::to_string(i),
+                 options);
   for (const auto& [name, grad] : weight_grads)
-    if (!grad.empty()) check_tensor(harness, r, harness.weight(name), grad, "d/d weight " + name, options);
+    if (!grad.empty())
+      check_tensor(harness, r, harness.weight(name), grad, "d/d weight " + name, options);
 }
 
 }  // namespace edgetrain::testing

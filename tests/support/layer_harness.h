@@ -63,8 +63,8 @@ class LayerHarness {
 // Fills inputs (and labels) with values from `fill`. Reports failures via GoogleTest.
 struct GradCheckOptions {
   float epsilon = 1e-3f;
-  float tolerance = 2e-2f;     // relative to the larger of |analytic| and |numeric|, plus...
-  float absolute = 1e-3f;      // ...this absolute floor
+  float tolerance = 2e-2f;  // relative to the larger of |analytic| and |numeric|, plus...
+  float absolute = 1e-3f;   // ...this absolute floor
   bool training = true;
   size_t max_checks_per_tensor = 64;
   float input_low = -1.0f, input_high = 1.0f;
