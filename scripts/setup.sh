@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(g++ cmake ninja-build ccache pkg-config libopenblas-dev libgtest-dev libgmock-dev
-          zlib1g-dev libcli11-dev dataset-fashion-mnist)
+          zlib1g-dev libcli11-dev libstb-dev dataset-fashion-mnist)
 missing=()
 for package in "${packages[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")

@@ -99,6 +99,19 @@ class Model {
   // Runs inference on `count` samples laid out back to back in `input` (single-input
   // models); returns the first output, count * output-size floats.
   std::vector<float> predict(std::span<const float> input, size_t count = 1);
+  // Runs the model from a layer's output onward, e.g. a VAE's decoder from chosen z:
+  // sets output 0 of layer `from` to `values` (`count` samples of that output, back to
+  // back) and runs, in evaluation mode and batch by batch, only the layers computed from
+  // it alone: those downstream of `from` whose every input comes from `from` or another
+  // such layer. Losses and layers with any other input are skipped, and no other tensor
+  // is read, so the rest of the model's state does not matter. Returns output 0 of layer
+  // `to` (empty: the model's first output, the prediction fed to the first loss), count
+  // times its per-sample size. Equal to predict() when `from`'s output is what a full
+  // forward gives it. Throws Error when `from` or `to` is unknown, `from` is a loss or
+  // `to` is not computed from `from` alone; ShapeError when `values` is not `count`
+  // samples; StateError when the memory plan reuses `to`'s output before the pass ends.
+  std::vector<float> forwardFrom(const std::string& from, std::span<const float> values, size_t count,
+                                 const std::string& to = "");
 
   // The layer table: name, type, output shape, inputs, parameters, planned memory.
   void summary(std::ostream& out) const;
@@ -121,6 +134,11 @@ class Model {
   void forward(size_t batch = 0, bool training = false);
   // Weight `name` ("weight", "bias", ...) of layer `layer`.
   Tensor weight(const std::string& layer, const std::string& name);
+  // Names of the compiled graph's layers in graph order (layers the compiler inserts
+  // included); only those of type `type` when it is given.
+  std::vector<std::string> layerNames(const std::string& type = "") const;
+  // Shape of output 0 of layer `layer` for one sample. Throws Error for an unknown layer.
+  TensorShape outputShape(const std::string& layer) const;
   // "layer:name" of every weight, in graph order.
   std::vector<std::string> weightNames() const;
 

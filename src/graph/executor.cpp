@@ -87,12 +87,21 @@ void Executor::set_batch(size_t batch) {
   bind();
 }
 
+void Executor::run_forward(size_t step, bool training) {
+  const Step& forward_step = graph_.steps[step];
+  RunContext& context = contexts_[forward_step.node];
+  context.training_ = training;
+  graph_.nodes[forward_step.node].layer->forward(context);
+}
+
 void Executor::forward(bool training) {
-  for (size_t s = 0; s < graph_.forward_steps; ++s) {
-    const Step& step = graph_.steps[s];
-    RunContext& context = contexts_[step.node];
-    context.training_ = training;
-    graph_.nodes[step.node].layer->forward(context);
+  for (size_t s = 0; s < graph_.forward_steps; ++s) run_forward(s, training);
+}
+
+void Executor::forward(std::span<const size_t> steps, bool training) {
+  for (size_t s : steps) {
+    ET_ASSERT(s < graph_.forward_steps, "partial forward with a step that is not a forward step");
+    run_forward(s, training);
   }
 }
 

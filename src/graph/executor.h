@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "edgetrain/layer.h"
@@ -25,6 +26,9 @@ class Executor {
   size_t batch() const { return batch_; }
 
   void forward(bool training);
+  // Only the given forward steps (indices into graph.steps, each below forward_steps), in
+  // the order given: a partial forward whose other inputs the caller has set.
+  void forward(std::span<const size_t> steps, bool training);
   // Backward and optimizer update for the last forward, in that forward's mode. External gradients
   // (of outputs no loss consumes) must be set; set_external_gradients_zero() zeroes them.
   void backward();
@@ -47,6 +51,7 @@ class Executor {
   };
 
   void bind();
+  void run_forward(size_t step, bool training);
   Tensor view(const TensorRef& ref) const;
   void initialize_weights(uint64_t seed);
 

@@ -31,6 +31,20 @@ int CompiledGraph::find_node(const std::string& name) const {
   return -1;
 }
 
+std::vector<bool> CompiledGraph::computable_from(size_t from) const {
+  ET_ASSERT(from < nodes.size(), "computable_from: bad node");
+  std::vector<bool> computed(nodes.size(), false);
+  computed[from] = true;
+  for (size_t n = from + 1; n < nodes.size(); ++n) {
+    const GraphNode& node = nodes[n];
+    if (node.layer->is_loss() || node.inputs_from.empty()) continue;
+    computed[n] = std::all_of(node.inputs_from.begin(), node.inputs_from.end(), [&](const auto& input) {
+      return computed[input.first] && (input.first != from || input.second == 0);
+    });
+  }
+  return computed;
+}
+
 namespace {
 
 // A connection "name" or "name(k)".

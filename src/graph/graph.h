@@ -99,6 +99,11 @@ struct CompiledGraph {
   size_t naive_bytes = 0;
 
   int find_node(const std::string& name) const;
+  // Which nodes a forward pass can compute from output 0 of node `from` alone: `from`
+  // itself, and every later node whose inputs all come from computed nodes (output 0
+  // only, of `from`). Loss layers are never computed (they need a label); input layers
+  // only when they are `from`.
+  std::vector<bool> computable_from(size_t from) const;
 };
 
 struct CompileOptions {

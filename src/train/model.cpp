@@ -306,6 +306,90 @@ std::vector<float> Model::predict(std::span<const float> input, size_t count) {
   return result;
 }
 
+std::vector<float> Model::forwardFrom(const std::string& from, std::span<const float> values, size_t count,
+                                      const std::string& to) {
+  require_initialized("forwardFrom()");
+  const CompiledGraph& graph = compiled_->graph;
+  const int from_node = graph.find_node(from);
+  if (from_node < 0) throw Error("forwardFrom(): no layer named '" + from + "'");
+  if (graph.nodes[from_node].layer->is_loss())
+    throw Error("forwardFrom(): layer '" + from + "' is a loss; start from a layer that computes values");
+
+  // The output to return, as (node, output index).
+  std::pair<size_t, size_t> target;
+  if (!to.empty()) {
+    const int to_node = graph.find_node(to);
+    if (to_node < 0) throw Error("forwardFrom(): no layer named '" + to + "'");
+    target = {static_cast<size_t>(to_node), 0};
+  } else {
+    const auto loss = std::find_if(graph.nodes.begin(), graph.nodes.end(),
+                                   [](const GraphNode& node) { return node.layer->is_loss(); });
+    if (loss != graph.nodes.end()) {
+      target = loss->inputs_from[0];
+    } else {
+      // Views share their input's tensor: the unconsumed output is the last node holding it.
+      const int id = graph.output_tensors.at(0);
+      bool found = false;
+      for (size_t n = graph.nodes.size(); n-- > 0 && !found;)
+        for (size_t k = 0; k < graph.nodes[n].outputs.size() && !found; ++k)
+          if (graph.nodes[n].outputs[k].id == id) {
+            target = {n, k};
+            found = true;
+          }
+    }
+  }
+  const std::string& target_name = graph.nodes[target.first].name;
+  const std::vector<bool> computed = graph.computable_from(from_node);
+  if (!computed[target.first] || (target.first == static_cast<size_t>(from_node) && target.second != 0))
+    throw Error("forwardFrom(): the output of layer '" + target_name + "' is not computed from layer '" +
+                from + "' alone");
+
+  std::vector<size_t> steps;
+  for (size_t s = 0; s < graph.forward_steps; ++s) {
+    const size_t node = graph.steps[s].node;
+    if (computed[node] && node != static_cast<size_t>(from_node)) steps.push_back(s);
+  }
+  const TensorRef& source = graph.nodes[from_node].outputs[0];
+  const TensorRef& result_ref = graph.nodes[target.first].outputs[target.second];
+  if (!steps.empty() && graph.tensors[result_ref.id].last < steps.back())
+    throw StateError("forwardFrom(): the memory plan reuses the output of layer '" + target_name +
+                     "' before the forward pass ends; read a later layer's output");
+  const size_t in_size = source.shape.feature_size();
+  const size_t out_size = result_ref.shape.feature_size();
+  if (values.size() != count * in_size)
+    throw ShapeError("forwardFrom(): " + std::to_string(values.size()) + " values for " + std::to_string(count) +
+                     " samples; the output of layer '" + from + "' holds " + std::to_string(in_size) +
+                     " per sample (" + source.shape.with_batch(1).str() + ")");
+
+  Executor& executor = *compiled_->executor;
+  std::vector<float> result;
+  result.reserve(count * out_size);
+  for (size_t first = 0; first < count; first += batch_size_) {
+    const size_t batch = std::min(batch_size_, count - first);
+    executor.set_batch(batch);
+    std::copy_n(values.begin() + first * in_size, batch * in_size, executor.tensor(source.id).data());
+    executor.forward(steps, false);
+    const float* output = executor.tensor(result_ref.id).data();
+    result.insert(result.end(), output, output + batch * out_size);
+  }
+  return result;
+}
+
+std::vector<std::string> Model::layerNames(const std::string& type) const {
+  if (!compiled_) throw StateError("layerNames() needs a compiled model: call compile() first");
+  std::vector<std::string> names;
+  for (const GraphNode& node : compiled_->graph.nodes)
+    if (type.empty() || node.type == type) names.push_back(node.name);
+  return names;
+}
+
+TensorShape Model::outputShape(const std::string& layer) const {
+  if (!compiled_) throw StateError("outputShape() needs a compiled model: call compile() first");
+  const int node = compiled_->graph.find_node(layer);
+  if (node < 0) throw Error("outputShape(): no layer named '" + layer + "'");
+  return compiled_->graph.nodes[node].outputs[0].shape.with_batch(1);
+}
+
 Tensor Model::weight(const std::string& layer, const std::string& name) {
   require_initialized("weight()");
   const CompiledGraph& graph = compiled_->graph;

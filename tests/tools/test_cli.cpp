@@ -557,5 +557,255 @@ TEST_F(Cli, SigintStopsTrainingWithExitCode130AndALoadableCheckpoint) {
   EXPECT_TRUE(fs::exists(path("model.bin")));
 }
 
+// ---------------------------------------------------------------- pictures
+
+// A tiny convolutional VAE on 4x4 images, and a classifier of the same images into 3
+// classes, on raw float and CSV files beside them.
+constexpr const char* kVaeIni = R"(
+[Model]
+Type = NeuralNetwork
+Epochs = 3
+Batch_Size = 4
+Save_Path = vae.bin
+seed = 5
+[Optimizer]
+Type = adam
+Learning_rate = 0.02
+[train_set]
+Type = file
+path = images.dat
+[test_set]
+Type = file
+path = test_images.dat
+[image]
+Type = input
+Input_Shape = 1:4:4
+[conv]
+Type = conv2d
+Filters = 2
+Kernel_Size = 3,3
+Stride = 2,2
+Padding = 1,1
+Activation = relu
+[flat]
+Type = flatten
+[mu]
+Type = fully_connected
+Unit = 2
+input_layers = flat
+[logvar]
+Type = fully_connected
+Unit = 2
+input_layers = flat
+[z]
+Type = reparametrize
+input_layers = mu, logvar
+[expand]
+Type = fully_connected
+Unit = 8
+Activation = relu
+[grid]
+Type = reshape
+Target_Shape = 2:2:2
+[deconv]
+Type = conv2dtranspose
+Filters = 1
+Kernel_Size = 4,4
+Stride = 2,2
+Padding = 1,1
+[picture]
+Type = activation
+Activation = sigmoid
+[loss]
+Type = vae_loss
+input_layers = picture, mu, logvar
+)";
+
+constexpr const char* kClassifierIni = R"(
+[Model]
+Loss = cross
+Batch_Size = 8
+seed = 3
+[Optimizer]
+Type = sgd
+[test_set]
+Type = csv
+path = classes.csv
+[image]
+Type = input
+Input_Shape = 1:4:4
+[flat]
+Type = flatten
+[out]
+Type = fully_connected
+Unit = 3
+)";
+
+// Image i: one of three 4x4 patterns (top half, left half, diagonal).
+std::vector<float> pattern(size_t i) {
+  std::vector<float> image(16);
+  for (size_t p = 0; p < 16; ++p) {
+    const size_t row = p / 4, column = p % 4;
+    image[p] = (i % 3 == 0 ? row < 2 : i % 3 == 1 ? column < 2 : row == column) ? 1.0f : 0.0f;
+  }
+  return image;
+}
+
+struct PngSize {
+  uint32_t width = 0, height = 0;
+  bool operator==(const PngSize&) const = default;
+};
+
+// Width and height from a PNG's IHDR chunk; zeros when it is not a PNG.
+PngSize png_size(const std::string& path) {
+  const std::string bytes = read_text(path);
+  if (bytes.size() < 24 || bytes.compare(0, 8, "\x89PNG\r\n\x1a\n") != 0 || bytes.compare(12, 4, "IHDR") != 0)
+    return {};
+  auto be32 = [&](size_t at) {
+    uint32_t value = 0;
+    for (size_t i = 0; i < 4; ++i) value = value << 8 | static_cast<uint8_t>(bytes[at + i]);
+    return value;
+  };
+  return {be32(16), be32(20)};
+}
+
+class CliPictures : public Cli {
+ protected:
+  void SetUp() override {
+    Cli::SetUp();
+    write_text(path("vae.ini"), kVaeIni);
+    write_text(path("classifier.ini"), kClassifierIni);
+    // Raw float records: the image, then the target (the image again).
+    auto records = [](size_t count, size_t offset) {
+      std::vector<float> values;
+      for (size_t i = 0; i < count; ++i)
+        for (int copy = 0; copy < 2; ++copy) {
+          const std::vector<float> image = pattern(i + offset);
+          values.insert(values.end(), image.begin(), image.end());
+        }
+      return values;
+    };
+    write_floats(path("images.dat"), records(24, 0));
+    write_floats(path("test_images.dat"), records(8, 1));
+    std::ostringstream csv;
+    for (size_t i = 0; i < 12; ++i) {
+      for (float value : pattern(i)) csv << value << ",";
+      csv << i % 3 << "\n";
+    }
+    write_text(path("classes.csv"), csv.str());
+    ModelFile classifier = load_model_file(path("classifier.ini"));
+    classifier.model->compile();
+    classifier.model->initialize();
+    save_weights(*classifier.model, path("classifier.bin"));
+  }
+
+  // Trains the VAE once per test; its weights are vae.bin.
+  CliRun train_vae() { return succeed({"train", path("vae.ini"), "--no-progress", "--json", path("train.json")}); }
+};
+
+TEST_F(CliPictures, HelpOfThePictureCommands) {
+  for (const char* command : {"sample", "reconstruct", "score"}) {
+    const CliRun result = run({command, "--help"});
+    EXPECT_EQ(result.exit_code, 0) << command << result.err;
+    EXPECT_TRUE(contains(result.out, "Usage")) << result.out;
+  }
+  EXPECT_TRUE(contains(run({"sample", "--help"}).out, "--from"));
+  EXPECT_TRUE(contains(run({"score", "--help"}).out, "--samples-from"));
+}
+
+TEST_F(CliPictures, TrainingAVaeWritesReconstructionsAndSamplesBesideTheWeights) {
+  const CliRun result = train_vae();
+  const std::string reconstructions = path("vae.reconstructions.png");
+  const std::string samples = path("vae.samples.png");
+  EXPECT_TRUE(contains(result.out, "Reconstructions: " + reconstructions)) << result.out;
+  EXPECT_TRUE(contains(result.out, "Samples: " + samples)) << result.out;
+  // The 8 test images in pairs, 3 pairs a row: 6 tiles of 4 px, 1 px inside a pair, 2
+  // between pairs and rows, 1 around.
+  EXPECT_EQ(png_size(reconstructions), (PngSize{1 + 6 * 4 + 3 * 1 + 2 * 2 + 1, 1 + 3 * 4 + 2 * 2 + 1}));
+  // 64 samples, 8 by 8.
+  EXPECT_EQ(png_size(samples), (PngSize{1 + 8 * 4 + 7 + 1, 1 + 8 * 4 + 7 + 1}));
+  const auto json = parse_flat_json(read_text(path("train.json")));
+  EXPECT_EQ(json.at("samples"), samples);
+  EXPECT_EQ(json.at("reconstructions"), reconstructions);
+  // A classifier gets no pictures.
+  EXPECT_FALSE(contains(succeed({"train", path("model.ini")}).out, "Samples:"));
+  EXPECT_FALSE(fs::exists(path("model.samples.png")));
+}
+
+TEST_F(CliPictures, SampleDrawsASeededGrid) {
+  train_vae();
+  const CliRun result =
+      succeed({"sample", path("vae.ini"), "--weights", path("vae.bin"), "-n", "10", "--seed", "3", "-o", path("a.png")});
+  EXPECT_TRUE(contains(result.out, "10 samples written to " + path("a.png"))) << result.out;
+  EXPECT_EQ(png_size(path("a.png")), (PngSize{1 + 4 * 4 + 3 + 1, 1 + 3 * 4 + 2 + 1}));
+  succeed({"sample", path("vae.ini"), "--weights", path("vae.bin"), "-n", "10", "--seed", "3", "-o", path("b.png")});
+  succeed({"sample", path("vae.ini"), "--weights", path("vae.bin"), "-n", "10", "--seed", "4", "--from", "z",
+           "--output", "picture", "-o", path("c.png")});
+  EXPECT_EQ(read_text(path("a.png")), read_text(path("b.png")));
+  EXPECT_NE(read_text(path("a.png")), read_text(path("c.png")));
+}
+
+TEST_F(CliPictures, ReconstructPairsTestImagesWithTheirReconstructions) {
+  train_vae();
+  const CliRun result =
+      succeed({"reconstruct", path("vae.ini"), "--weights", path("vae.bin"), "-n", "4", "-o", path("r.png")});
+  EXPECT_TRUE(contains(result.out, "4 images and their reconstructions written to " + path("r.png"))) << result.out;
+  EXPECT_EQ(png_size(path("r.png")), (PngSize{1 + 4 * 4 + 2 * 1 + 2 + 1, 1 + 2 * 4 + 2 + 1}));
+}
+
+TEST_F(CliPictures, ScoreOfSamplesAndOfRealImages) {
+  train_vae();
+  const CliRun result = succeed({"score", "--classifier", path("classifier.ini"), "--classifier-weights",
+                                 path("classifier.bin"), "--samples-from", path("vae.ini"), "--weights",
+                                 path("vae.bin"), "-n", "50", "--real", "--json", path("score.json")});
+  EXPECT_TRUE(contains(result.out, "Inception score of 50 samples from " + path("vae.ini") + ": ")) << result.out;
+  EXPECT_TRUE(contains(result.out, "Inception score of 12 real images: ")) << result.out;
+  const auto json = parse_flat_json(read_text(path("score.json")));
+  EXPECT_EQ(number(json, "classes"), 3.0);
+  EXPECT_EQ(number(json, "real_images"), 12.0);
+  for (const char* key : {"samples_score", "real_score"}) {
+    EXPECT_GE(number(json, key), 1.0) << key;
+    EXPECT_LE(number(json, key), 3.0) << key;
+  }
+  // Real images only.
+  const CliRun real = succeed({"score", "--classifier", path("classifier.ini"), "--classifier-weights",
+                               path("classifier.bin"), "--real", "-n", "6"});
+  EXPECT_TRUE(contains(real.out, "Inception score of 6 real images: ")) << real.out;
+  EXPECT_FALSE(contains(real.out, "samples")) << real.out;
+}
+
+TEST_F(CliPictures, Errors) {
+  train_vae();
+  const std::string vae = path("vae.ini"), weights = path("vae.bin");
+  expect_error({"sample", path("classifier.ini"), "--weights", path("classifier.bin"), "-o", path("s.png")},
+               path("classifier.ini") + ": no reparametrize layer to sample from; name the layer with --from");
+  expect_error({"sample", vae, "--weights", weights, "--from", "nope", "-o", path("s.png")}, "no layer named 'nope'");
+  expect_error({"sample", vae, "--weights", weights, "--from", "z", "--output", "mu", "-o", path("s.png")},
+               "the output of layer 'mu' is not computed from layer 'z' alone");
+  expect_error({"sample", vae, "--weights", weights, "-o", path("no/dir/s.png")}, path("no/dir/s.png"));
+  expect_error({"reconstruct", path("classifier.ini"), "--weights", path("classifier.bin"), "-o", path("r.png")},
+               "reconstruct needs an autoencoder");
+  write_text(path("mse.ini"), std::regex_replace(kClassifierIni, std::regex("Loss = cross"), "Loss = mse"));
+  expect_error({"score", "--classifier", path("mse.ini"), "--classifier-weights", path("classifier.bin"), "--real"},
+               path("mse.ini") + ": the classifier's outputs are not probabilities");
+  write_text(path("wide.ini"), std::regex_replace(kClassifierIni, std::regex("1:4:4"), "1:4:5"));
+  ModelFile wide = load_model_file(path("wide.ini"));
+  wide.model->compile();
+  wide.model->initialize();
+  save_weights(*wide.model, path("wide.bin"));
+  expect_error({"score", "--classifier", path("wide.ini"), "--classifier-weights", path("wide.bin"),
+                "--samples-from", vae, "--weights", weights},
+               vae + " generates samples of 1:1:4:4; the classifier " + path("wide.ini") + " takes 1:1:4:5");
+  // Nothing to score, or samples without weights: usage errors.
+  EXPECT_EQ(run({"score", "--classifier", path("classifier.ini"), "--classifier-weights", path("classifier.bin")})
+                .exit_code,
+            2);
+  EXPECT_EQ(run({"score", "--classifier", path("classifier.ini"), "--classifier-weights", path("classifier.bin"),
+                 "--samples-from", vae})
+                .exit_code,
+            2);
+  EXPECT_EQ(run({"sample", vae, "--weights", weights}).exit_code, 2);  // no -o
+}
+
 }  // namespace
 }  // namespace edgetrain::testing

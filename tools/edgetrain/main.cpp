@@ -1,9 +1,14 @@
-// The edgetrain command line: train, eval, predict and summary on INI model files.
+// The edgetrain command line: train, eval, predict and summary on INI model files, and
+// pictures of generative models (sample, reconstruct, score).
 //
 //   edgetrain train MODEL.ini [--epochs N] [--batch-size N] [--set key=value] [--resume CKPT]
 //   edgetrain eval MODEL.ini --weights W
 //   edgetrain predict MODEL.ini --weights W --input FILE [--index N]
 //   edgetrain summary MODEL.ini
+//   edgetrain sample MODEL.ini --weights W [-n 64] [--seed S] [--from LAYER] -o samples.png
+//   edgetrain reconstruct MODEL.ini --weights W [-n 32] -o recon.png
+//   edgetrain score --classifier C.ini --classifier-weights CW
+//                   [--samples-from MODEL.ini --weights W] [--real] [-n 1000]
 //
 // Exit codes: 0 success, 1 error (one line on stderr), 2 bad usage, 130 interrupted.
 #include <sys/resource.h>
@@ -23,8 +28,11 @@
 #include "edgetrain/checkpoint.h"
 #include "edgetrain/data.h"
 #include "edgetrain/error.h"
+#include "edgetrain/image_grid.h"
 #include "edgetrain/model.h"
 #include "edgetrain/model_file.h"
+#include "edgetrain/rng.h"
+#include "edgetrain/sample_quality.h"
 #include "edgetrain/trainer.h"
 
 namespace edgetrain::cli {
@@ -95,6 +103,180 @@ void print_evaluation(const char* name, const EvaluationResult& result) {
             << "% (" << result.samples << " samples)" << std::endl;
 }
 
+// ---------------------------------------------------------------- pictures
+
+// The dataset to take real images from: the test set, else the validation set, else the
+// training set.
+const DatasetSpec& image_source(const Session& session) {
+  const ModelFile& file = session.file;
+  if (file.test_set) return *file.test_set;
+  if (file.valid_set) return *file.valid_set;
+  if (file.train_set) return *file.train_set;
+  throw Error(file.path + ": no [test_set], [valid_set] or [train_set] section: no images to read");
+}
+
+// The model inputs of the first `count` samples of `data` (fewer if it is smaller).
+std::vector<float> read_images(Dataset& data, size_t count, const Session& session) {
+  count = std::min(count, data.size());
+  const size_t size = session.input_shape.size();
+  std::vector<float> images(count * size), label(session.label_size);
+  for (size_t i = 0; i < count; ++i) {
+    std::vector<Tensor> inputs = {Tensor(images.data() + i * size, session.input_shape)}, labels;
+    if (session.label_size > 0) labels.push_back(Tensor(label.data(), TensorShape{1, 1, 1, session.label_size}));
+    data.read(i, inputs, labels);
+  }
+  return images;
+}
+
+// The layer whose output sampling sets: `from`, or the model's one reparametrize layer.
+std::string sampling_layer(const Session& session, const std::string& from) {
+  if (!from.empty()) return from;
+  const std::vector<std::string> found = session.file.model->layerNames("reparametrize");
+  if (found.empty())
+    throw Error(session.file.path + ": no reparametrize layer to sample from; name the layer with --from");
+  if (found.size() > 1) {
+    std::string names;
+    for (const std::string& name : found) names += (names.empty() ? "" : ", ") + name;
+    throw Error(session.file.path + ": " + std::to_string(found.size()) + " reparametrize layers (" + names +
+                "); pick one with --from");
+  }
+  return found[0];
+}
+
+// One generated or reconstructed sample's shape: the model input's when the sizes agree
+// (an autoencoder's output is an image like its input, even when flattened), else the
+// output's own.
+TensorShape sample_shape(Session& session, const std::string& output) {
+  Model& model = session.model();
+  const TensorShape shape = output.empty() ? model.outputs().at(0).shape().with_batch(1) : model.outputShape(output);
+  return shape.size() == session.input_shape.size() ? session.input_shape : shape;
+}
+
+ImageLayout image_layout(const TensorShape& shape) {
+  return {.channels = shape.channel, .height = shape.height, .width = shape.width};
+}
+
+// `count` samples decoded from z ~ N(0, 1) (seeded) set as the output of `from`.
+std::vector<float> draw_samples(Session& session, const std::string& from, const std::string& output,
+                                size_t count, uint64_t seed) {
+  Model& model = session.model();
+  std::vector<float> z(count * model.outputShape(from).size());
+  Rng rng(seed);
+  for (float& value : z) value = rng.normal();
+  return model.forwardFrom(from, z, count, output);
+}
+
+// Writes `count` samples decoded from the sampling layer as a PNG grid at `path`.
+void write_samples(Session& session, const std::string& from, const std::string& output, size_t count,
+                   uint64_t seed, const std::string& path) {
+  const std::string layer = sampling_layer(session, from);
+  const std::vector<float> samples = draw_samples(session, layer, output, count, seed);
+  write_image_grid(path, samples, count, image_layout(sample_shape(session, output)));
+}
+
+// Writes up to `count` images of the image source beside their reconstructions (the
+// model's first output, in evaluation mode); returns how many pairs were written.
+size_t write_reconstructions(Session& session, size_t count, const std::string& path) {
+  std::unique_ptr<Dataset> data = session.open(image_source(session));
+  const std::vector<float> originals = read_images(*data, count, session);
+  count = originals.size() / session.input_shape.size();
+  if (count == 0) throw Error(session.file.path + ": the dataset to reconstruct is empty");
+  const std::vector<float> reconstructions = session.model().predict(originals, count);
+  if (reconstructions.size() != originals.size())
+    throw Error(session.file.path + ": the model's output holds " +
+                std::to_string(reconstructions.size() / count) + " values per sample, its input " +
+                std::to_string(session.input_shape.size()) + "; reconstruct needs an autoencoder");
+  write_image_pairs(path, originals, reconstructions, count, image_layout(session.input_shape));
+  return count;
+}
+
+int run_sample(const std::string& model_path, const std::vector<std::string>& overrides, const std::string& weights,
+               size_t count, uint64_t seed, const std::string& from, const std::string& output,
+               const std::string& out_path) {
+  Session session(model_path, overrides);
+  load_weights(session.model(), weights);
+  write_samples(session, from, output, count, seed, out_path);
+  std::cout << count << " samples written to " << out_path << std::endl;
+  return 0;
+}
+
+int run_reconstruct(const std::string& model_path, const std::vector<std::string>& overrides,
+                    const std::string& weights, size_t count, const std::string& out_path) {
+  Session session(model_path, overrides);
+  load_weights(session.model(), weights);
+  count = write_reconstructions(session, count, out_path);
+  std::cout << count << " images and their reconstructions written to " << out_path << std::endl;
+  return 0;
+}
+
+// After training a generative model: its pictures beside the weights.
+void write_training_pictures(Session& session, const std::string& weights_path, JsonObject& json) {
+  if (session.model().layerNames("reparametrize").size() != 1) return;
+  const std::filesystem::path stem = std::filesystem::path(weights_path).replace_extension();
+  const std::string reconstructions = stem.string() + ".reconstructions.png";
+  const std::string samples = stem.string() + ".samples.png";
+  write_reconstructions(session, 32, reconstructions);
+  write_samples(session, "", "", 64, session.model().seed(), samples);
+  std::cout << "Reconstructions: " << reconstructions << "\nSamples: " << samples << std::endl;
+  json.add("reconstructions", reconstructions);
+  json.add("samples", samples);
+}
+
+// p(y|x) of `images` under the classifier: softmax of its logits for a cross-entropy
+// model, else its outputs, which must already be probabilities.
+double classifier_score(Session& classifier, const std::vector<float>& images, size_t count) {
+  Model& model = classifier.model();
+  std::vector<float> outputs = model.predict(images, count);
+  const size_t classes = outputs.size() / count;
+  if (model.loss() == "cross_entropy") outputs = softmax_rows(outputs, classes);
+  try {
+    return inception_score(outputs, classes);
+  } catch (const Error& error) {
+    throw Error(classifier.file.path + ": the classifier's outputs are not probabilities (" + error.what() +
+                "); score needs a classifier trained with Loss = cross or ending in a softmax");
+  }
+}
+
+int run_score(const std::string& classifier_path, const std::string& classifier_weights,
+              const std::string& generator_path, const std::string& weights, bool real, size_t count,
+              uint64_t seed, const std::string& from, const std::string& output, const std::string& json_path) {
+  Session classifier(classifier_path, {});
+  load_weights(classifier.model(), classifier_weights);
+  const size_t classes = classifier.model().outputs().at(0).shape().feature_size();
+  JsonObject json;
+  json.add("command", std::string("score"));
+  json.add("classes", static_cast<double>(classes));
+  std::cout << std::fixed << std::setprecision(3);
+  if (!generator_path.empty()) {
+    Session generator(generator_path, {});
+    load_weights(generator.model(), weights);
+    const std::string layer = sampling_layer(generator, from);
+    const std::vector<float> samples = draw_samples(generator, layer, output, count, seed);
+    const TensorShape shape = sample_shape(generator, output);
+    if (shape.size() != classifier.input_shape.size())
+      throw Error(generator_path + " generates samples of " + shape.str() + "; the classifier " + classifier_path +
+                  " takes " + classifier.input_shape.str());
+    const double score = classifier_score(classifier, samples, count);
+    std::cout << "Inception score of " << count << " samples from " << generator_path << ": " << score
+              << " (of at most " << classes << ")" << std::endl;
+    json.add("samples", static_cast<double>(count));
+    json.add("samples_score", score);
+  }
+  if (real) {
+    std::unique_ptr<Dataset> data = classifier.open(image_source(classifier));
+    const std::vector<float> images = read_images(*data, count, classifier);
+    const size_t real_count = images.size() / classifier.input_shape.size();
+    if (real_count == 0) throw Error(classifier_path + ": the dataset of real images is empty");
+    const double score = classifier_score(classifier, images, real_count);
+    std::cout << "Inception score of " << real_count << " real images: " << score << " (of at most " << classes
+              << ")" << std::endl;
+    json.add("real_images", static_cast<double>(real_count));
+    json.add("real_score", score);
+  }
+  json.write(json_path);
+  return 0;
+}
+
 int run_train(const std::string& model_path, std::vector<std::string> overrides, const std::string& resume,
               const std::string& json_path, bool no_progress) {
   Session session(model_path, overrides);
@@ -160,6 +342,7 @@ int run_train(const std::string& model_path, std::vector<std::string> overrides,
   if (!result.interrupted && !result.weights_path.empty()) {
     std::cout << "Weights saved to " << result.weights_path << std::endl;
     json.add("weights", result.weights_path);
+    write_training_pictures(session, result.weights_path, json);
   }
   if (!result.last_checkpoint.empty()) {
     std::cout << "Checkpoints: " << result.last_checkpoint << " (last), " << result.best_checkpoint
@@ -312,6 +495,43 @@ int run(int argc, char** argv) {
   CLI::App* summary = app.add_subcommand("summary", "print the layer table with shapes, parameters and memory");
   add_model(summary);
 
+  std::string out_path, from, output, classifier_path, classifier_weights, generator_path;
+  size_t sample_count = 64, recon_count = 32, score_count = 1000;
+  uint64_t seed = 1;
+  bool real = false;
+  CLI::App* sample = app.add_subcommand(
+      "sample", "draw images from a generative model (z ~ N(0, 1) set as a layer's output) into a PNG grid");
+  add_model(sample);
+  sample->add_option("--weights", weights, "weights or checkpoint file")->required();
+  sample->add_option("-n,--count", sample_count, "number of samples (default 64)")->check(CLI::PositiveNumber);
+  sample->add_option("--seed", seed, "seed of the noise z (default 1)");
+  sample->add_option("--from", from, "the layer whose output z sets (default: the reparametrize layer)");
+  sample->add_option("--output", output, "the layer whose output is the image (default: the loss's input)");
+  sample->add_option("-o,--out", out_path, "the PNG file to write")->required();
+
+  CLI::App* reconstruct = app.add_subcommand(
+      "reconstruct", "PNG grid of test images (else validation or training images) beside their reconstructions");
+  add_model(reconstruct);
+  reconstruct->add_option("--weights", weights, "weights or checkpoint file")->required();
+  reconstruct->add_option("-n,--count", recon_count, "number of images (default 32)")->check(CLI::PositiveNumber);
+  reconstruct->add_option("-o,--out", out_path, "the PNG file to write")->required();
+
+  CLI::App* score = app.add_subcommand(
+      "score", "Inception-Score-style quality of generated samples (and of real images) under a classifier");
+  score->add_option("--classifier", classifier_path, "the classifier's INI model file")->required();
+  score->add_option("--classifier-weights", classifier_weights, "the classifier's weights")->required();
+  CLI::Option* samples_from =
+      score->add_option("--samples-from", generator_path, "score samples of this generative model file");
+  score->add_option("--weights", weights, "the generative model's weights")->needs(samples_from);
+  samples_from->needs("--weights");
+  score->add_flag("--real", real, "score real images of the classifier's [test_set] too, as a reference");
+  score->add_option("-n,--count", score_count, "number of samples and of real images (default 1000)")
+      ->check(CLI::PositiveNumber);
+  score->add_option("--seed", seed, "seed of the noise z (default 1)");
+  score->add_option("--from", from, "the layer whose output z sets (default: the reparametrize layer)");
+  score->add_option("--output", output, "the layer whose output is the image (default: the loss's input)");
+  score->add_option("--json", json_path, "write the scores to this JSON file");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
@@ -327,6 +547,16 @@ int run(int argc, char** argv) {
   if (*train) return run_train(model_path, overrides, resume, json_path, no_progress);
   if (*eval) return run_eval(model_path, overrides, weights, json_path);
   if (*predict) return run_predict(model_path, overrides, weights, input_path, index);
+  if (*sample) return run_sample(model_path, overrides, weights, sample_count, seed, from, output, out_path);
+  if (*reconstruct) return run_reconstruct(model_path, overrides, weights, recon_count, out_path);
+  if (*score) {
+    if (generator_path.empty() && !real) {
+      std::cerr << "edgetrain score: nothing to score: give --samples-from MODEL.ini --weights W, --real, or both\n";
+      return kExitUsage;
+    }
+    return run_score(classifier_path, classifier_weights, generator_path, weights, real, score_count, seed, from,
+                     output, json_path);
+  }
   return run_summary(model_path, overrides);
 }
 
