@@ -335,6 +335,8 @@ class GraphBuilder {
   // outputs nobody consumes get an external gradient the caller sets.
   void create_gradients() {
     std::map<std::pair<size_t, size_t>, TensorRef> consumer_grad;  // (node, output) -> grad
+    std::set<std::pair<size_t, size_t>> consumed;                   // (node, output)
+    for (const GraphNode& node : graph_.nodes) consumed.insert(node.inputs_from.begin(), node.inputs_from.end());
     for (size_t n = graph_.nodes.size(); n-- > 0;) {
       GraphNode& node = graph_.nodes[n];
       for (size_t k = 0; k < node.outputs.size(); ++k) {
@@ -348,8 +350,7 @@ class GraphBuilder {
                   node.outputs[k].shape};
           graph_.external_gradients.push_back(grad.id);
         }
-        if (found == consumer_grad.end() && !node.layer->is_loss())
-          graph_.output_tensors.push_back(node.outputs[k].id);
+        if (!consumed.count({n, k}) && !node.layer->is_loss()) graph_.output_tensors.push_back(node.outputs[k].id);
         node.output_grads.push_back(grad);
       }
       const bool view = node.layer->output_is_input_view() && node.outputs.size() == 1;

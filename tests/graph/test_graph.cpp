@@ -287,3 +287,25 @@ TEST(Graph, PersistentTensorsNameWeightsThenOptimizerState) {
 
 }  // namespace
 }  // namespace edgetrain
+
+namespace edgetrain {
+namespace {
+
+// Without an optimizer (inference only) the model's outputs are still only the outputs
+// nobody consumes, so the planner reuses the memory of everything in between.
+TEST(Graph, InferenceOnlyModelOutputsAreTheUnconsumedOnes) {
+  Model model({"batch_size=2"});
+  model.addLayer(createLayer("input", {"name=in", "input_shape=1:1:4"}));
+  model.addLayer(createLayer("fully_connected", {"name=fc1", "unit=8", "activation=relu"}));
+  model.addLayer(createLayer("fully_connected", {"name=fc2", "unit=8", "activation=relu"}));
+  model.addLayer(createLayer("fully_connected", {"name=fc3", "unit=3"}));
+  model.compile();
+  model.initialize();
+  ASSERT_EQ(model.outputs().size(), 1u);
+  EXPECT_EQ(model.outputs()[0].shape(), TensorShape(2, 1, 1, 3));
+  EXPECT_LT(model.memory().planned_bytes, model.memory().naive_bytes);
+  EXPECT_EQ(model.predict(std::vector<float>(4, 0.5f)).size(), 3u);
+}
+
+}  // namespace
+}  // namespace edgetrain
