@@ -32,8 +32,8 @@ void add_vae_layers(Model& model) {
   };
   auto norm_relu = [&](const char* name) {
     model.addLayer(createLayer("batch_normalization", {std::string("name=") + name}));
-    model.addLayer(createLayer("activation", {std::string("name=") + name + "_relu",
-                                              "activation=relu"}));
+    model.addLayer(
+        createLayer("activation", {std::string("name=") + name + "_relu", "activation=relu"}));
   };
   model.addLayer(createLayer("input", {"name=image", "input_shape=1:28:28"}));
   model.addLayer(conv("conv2d", "enc_conv1", "4", "3,3"));

@@ -71,10 +71,10 @@ class Trainer {
   // gets one line per epoch (and the progress bar when it is a terminal).
   Trainer(Model& model, TrainerOptions options, std::ostream& log);
 
-  // Trains for the model's epochs. `validation` may be null. Throws Error when early
-  // stopping monitors accuracy of a model without accuracy (Model::hasAccuracy). With `resume_from`, loads
+  // Trains for the model's epochs. `validation` may be null. With `resume_from`, loads
   // that checkpoint (weights, optimizer state, iteration, random streams, epoch and
-  // position within it) and continues exactly where it was written.
+  // position within it) and continues exactly where it was written. Throws Error when
+  // early stopping monitors accuracy of a model without one (Model::hasAccuracy).
   TrainResult fit(Dataset& train, Dataset* validation, const std::string& resume_from = "");
 
  private:

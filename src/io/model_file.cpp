@@ -470,8 +470,12 @@ class ModelFileReader {
     // or the images alone when the label is the input.
     const bool idx = spec.type == "idx";
     std::vector<std::string> needed{"path"}, unused{"images", "labels"};
-    if (idx && spec.target_is_input) needed = {"images"}, unused = {"path", "labels"};
-    else if (idx) needed = {"images", "labels"}, unused = {"path"};
+    if (idx) {
+      needed = spec.target_is_input ? std::vector<std::string>{"images"}
+                                     : std::vector<std::string>{"images", "labels"};
+      unused = spec.target_is_input ? std::vector<std::string>{"path", "labels"}
+                                     : std::vector<std::string>{"path"};
+    }
     const std::string reader =
         "Type = " + spec.type + (spec.target_is_input ? " with target = input" : "");
     for (const std::string& key : unused)

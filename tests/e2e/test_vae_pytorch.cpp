@@ -22,9 +22,9 @@ TEST(VaePyTorch, LossCurveOfModelsVaeIniMatchesPyTorch) {
   ASSERT_EQ(golden.size(), 1u);
   const GoldenCase& reference = golden[0];
   const auto seed = static_cast<uint64_t>(reference.at("model:seed").values.at(0));
-  ModelFile file = load_model_file(std::string(EDGETRAIN_SOURCE_DIR) + "/models/vae.ini",
-                                   {"batch_size=" + std::to_string(kBatch),
-                                    "seed=" + std::to_string(seed)});
+  ModelFile file =
+      load_model_file(std::string(EDGETRAIN_SOURCE_DIR) + "/models/vae.ini",
+                      {"batch_size=" + std::to_string(kBatch), "seed=" + std::to_string(seed)});
   Model& model = *file.model;
   model.compile();
   model.initialize();

@@ -622,12 +622,13 @@ target = input
 
 TEST(ModelFile, TargetInputErrors) {
   const std::string model = kSmallModel;  // 12 lines
-  expect_error(model + "[train_set]\nType = idx\nimages = a.gz\nlabels = b.gz\ntarget = input\n",
-               "model.ini:16", "Type = idx with target = input does not read 'labels' (it reads images)");
+  expect_error(
+      model + "[train_set]\nType = idx\nimages = a.gz\nlabels = b.gz\ntarget = input\n",
+      "model.ini:16", "Type = idx with target = input does not read 'labels' (it reads images)");
   expect_error(model + "[train_set]\nType = idx\ntarget = input\n", "model.ini:13",
                "[train_set] Type = idx needs 'images'");
-  expect_error(model + "[test_set]\nType = csv\npath = a.csv\ntarget = output\n", "model.ini:16",
-               "'target' has bad value 'output'");
+  expect_error(model + "[test_set]\nType = csv\npath = a.csv\ntarget = output\n",
+               "model.ini:16", "'target' has bad value 'output'");
 }
 
 TEST(ModelFile, NNTrainerFileDataSetsAndAbsolutePaths) {

@@ -643,13 +643,15 @@ TEST(Trainer, ALossWithoutClassesReportsNoAccuracy) {
   const TrainResult result = Trainer(*model, options, log).fit(train, &validation);
   ASSERT_EQ(result.history.size(), 2u);
   EXPECT_FALSE(result.history[0].has_accuracy);
-  const std::regex shape(R"(#[12]/2 - Training Loss: [0-9.e+-]+ >> \[ Validation Loss : [0-9.e+-]+ \] .*)");
+  const std::regex shape(
+      R"(#[12]/2 - Training Loss: [0-9.e+-]+ >> \[ Validation Loss : [0-9.e+-]+ \] .*)");
   for (const std::string& line : epoch_lines(log.str()))
     EXPECT_TRUE(std::regex_match(line, shape)) << line;
   // The accuracy cells of the CSV stay empty.
   const std::vector<std::string> lines = read_lines(options.metrics_path);
   ASSERT_EQ(lines.size(), 3u);
-  EXPECT_TRUE(std::regex_match(lines[1], std::regex(R"(1,[0-9.e+-]+,,[0-9.e+-]+,,.*)"))) << lines[1];
+  EXPECT_TRUE(std::regex_match(lines[1], std::regex(R"(1,[0-9.e+-]+,,[0-9.e+-]+,,.*)")))
+      << lines[1];
   const EvaluationResult evaluation = model->evaluate(validation);
   EXPECT_FALSE(evaluation.has_accuracy);
   EXPECT_EQ(evaluation.accuracy, 0.0f);
