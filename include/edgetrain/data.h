@@ -168,6 +168,25 @@ class SubsetDataset : public Dataset {
   std::vector<size_t> indices_;
 };
 
+// The samples of `base` with the input as the label too, for autoencoders such as a VAE,
+// whose loss compares the reconstruction with the input: read() reads the input from
+// `base` (asking it for no label) and copies it into the label view. The label must hold
+// as many values as the input, in the same order: a 1:28:28 image for a 1:28:28
+// reconstruction (a 1:1:784 label would take the same pixels row by row).
+class AutoencoderDataset : public Dataset {
+ public:
+  // Throws DataError when `base` is null.
+  explicit AutoencoderDataset(std::unique_ptr<Dataset> base);
+
+  size_t size() const override { return base_->size(); }
+  // With no label view (a model without a loss) reads only the input. Throws DataError
+  // naming both shapes when the label view's size differs from the input view's.
+  void read(size_t index, std::span<Tensor> inputs, std::span<Tensor> labels) override;
+
+ private:
+  std::unique_ptr<Dataset> base_;
+};
+
 // Splits 0..n-1 into ratios.size() parts: shuffles with `seed`, then gives part p > 0
 // floor(ratios[p] * n) indices and the first part the rest, so {0.8, 0.2} of 10 is 8 and 2
 // and {0, 0.25} of 10 is 8 and 2. Each part lists its indices in shuffled order.
@@ -244,7 +263,9 @@ class DataLoader {
 // Opens the dataset a DatasetSpec describes, for a single-input model taking
 // `input_sample_shape` (batch 1) and a loss taking `label_size` values per sample:
 // "idx" (images, labels), "csv" (path; default CsvDataset options) or "file" (path; raw
-// float32). Checks the data against the model now. validation_split is left to the
+// float32). With spec.target_is_input, an AutoencoderDataset over idx images alone or
+// over csv / file samples of input values only, and label_size must equal the input's
+// size. Checks the data against the model now. validation_split is left to the
 // caller (split_indices). Throws DataError, beginning with spec.origin when it is set;
 // an unknown type lists the known ones.
 std::unique_ptr<Dataset> open_dataset(const DatasetSpec& spec,

@@ -28,6 +28,9 @@ struct DatasetSpec {
   std::string images;    // idx: the images file (.gz or not)
   std::string labels;    // idx: the labels file
   float validation_split = 0.0f;  // [train_set] only: this fraction becomes the validation set
+  // "target = input": the label is the input itself, for autoencoders. idx then reads
+  // only `images`; csv and file samples hold only the input values.
+  bool target_is_input = false;
   std::string origin;    // where it was described, e.g. "model.ini:12", for messages
 };
 

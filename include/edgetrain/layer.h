@@ -172,6 +172,11 @@ class Layer {
   // A loss may take further inputs without labels (vae_loss: mean and log-variance), to
   // each of which it also writes the gradient when needs_input_grad(i).
   virtual bool is_loss() const { return false; }
+  // Whether a loss's label marks classes along the width (one-hot, or per-class targets),
+  // so that the arg-max accuracy of its prediction means something. False for losses
+  // whose label is, say, an image (vae_loss); training and evaluation then report no
+  // accuracy.
+  virtual bool label_is_class() const { return is_loss(); }
 };
 
 // Factory registry: type name -> new layer. Built-in layers and losses are registered

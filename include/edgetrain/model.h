@@ -62,6 +62,7 @@ struct EpochResult {
 struct EvaluationResult {
   float loss = 0;      // mean over samples
   float accuracy = 0;  // fraction of rows (over the width) whose arg-max matches the label's
+  bool has_accuracy = false;  // false (accuracy 0) when the model has no classification loss
   size_t samples = 0;
 };
 
@@ -124,6 +125,10 @@ class Model {
   uint64_t seed() const { return seed_; }
   // The loss property ("mse", "cross_entropy", ...); empty when losses are added as layers.
   const std::string& loss() const { return loss_; }
+  // Whether accuracy means something: the first loss's label marks classes
+  // (Layer::label_is_class; false for vae_loss and for a model without a loss). Needs
+  // compile().
+  bool hasAccuracy() const;
   std::vector<Tensor> inputs();
   std::vector<Tensor> labels();
   std::vector<Tensor> outputs();

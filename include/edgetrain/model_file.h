@@ -14,6 +14,7 @@
 //                            warmup, and its properties
 //   [train_set], [valid_set], [test_set]
 //                            Type = file (path), idx (images, labels) or csv (path);
+//                            target = input (the label is the input: autoencoders);
 //                            validation_split on [train_set]
 //   [DataSet]                NNTrainer's older TrainData / ValidData / TestData
 //   any other section        a layer named after the section, of type Type, in file order

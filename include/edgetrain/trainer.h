@@ -44,6 +44,7 @@ struct TrainerOptions {
 struct EpochMetrics {
   size_t epoch = 0;  // 1-based
   float train_loss = 0.0f;
+  bool has_accuracy = true;  // false for a loss without classes (Model::hasAccuracy)
   float train_accuracy = 0.0f;
   bool has_validation = false;
   float val_loss = 0.0f;
@@ -72,7 +73,8 @@ class Trainer {
 
   // Trains for the model's epochs. `validation` may be null. With `resume_from`, loads
   // that checkpoint (weights, optimizer state, iteration, random streams, epoch and
-  // position within it) and continues exactly where it was written.
+  // position within it) and continues exactly where it was written. Throws Error when
+  // early stopping monitors accuracy of a model without one (Model::hasAccuracy).
   TrainResult fit(Dataset& train, Dataset* validation, const std::string& resume_from = "");
 
  private:

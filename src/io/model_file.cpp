@@ -451,26 +451,37 @@ class ModelFileReader {
         spec.images = resolve_path(setting);
       } else if (setting.key == "labels") {
         spec.labels = resolve_path(setting);
+      } else if (setting.key == "target") {
+        spec.target_is_input = at(setting.where, [&] {
+          return parse_choice(setting.value, {"label", "input"}, "[" + section.name + "]",
+                              setting.key) == "input";
+        });
       } else if (setting.key == "validation_split" && is_train_set) {
         spec.validation_split = at(setting.where, [&] {
           return parse_fraction(setting.value, "[" + section.name + "]", setting.key);
         });
       } else {
         fail(setting.where, "unknown key '" + setting.key + "' in [" + section.name +
-                                "] (known: type, path, images, labels" +
+                                "] (known: type, path, images, labels, target" +
                                 (is_train_set ? ", validation_split" : "") + ")");
       }
     }
-    // file and csv read one file of samples; idx reads images and labels from two files.
+    // file and csv read one file of samples; idx reads images and labels from two files,
+    // or the images alone when the label is the input.
     const bool idx = spec.type == "idx";
-    const std::vector<std::string> needed =
-        idx ? std::vector<std::string>{"images", "labels"} : std::vector<std::string>{"path"};
-    const std::vector<std::string> unused =
-        idx ? std::vector<std::string>{"path"} : std::vector<std::string>{"images", "labels"};
+    std::vector<std::string> needed{"path"}, unused{"images", "labels"};
+    if (idx) {
+      needed = spec.target_is_input ? std::vector<std::string>{"images"}
+                                     : std::vector<std::string>{"images", "labels"};
+      unused = spec.target_is_input ? std::vector<std::string>{"path", "labels"}
+                                     : std::vector<std::string>{"path"};
+    }
+    const std::string reader =
+        "Type = " + spec.type + (spec.target_is_input ? " with target = input" : "");
     for (const std::string& key : unused)
       if (const Setting* setting = section.find(key))
-        fail(setting->where, "Type = " + spec.type + " does not read '" + key + "' (it reads " +
-                                 join(needed) + ")");
+        fail(setting->where,
+             reader + " does not read '" + key + "' (it reads " + join(needed) + ")");
     for (const std::string& key : needed) {
       const Setting* setting = section.find(key);
       if (setting == nullptr || setting->value.empty())

@@ -103,6 +103,7 @@ struct Model::Compiled {
   CompiledGraph graph;
   std::unique_ptr<Executor> executor;
   std::vector<int> output_ids;  // predictions fed to losses, then unconsumed outputs
+  bool has_accuracy = false;    // the first loss's label marks classes
   Rng shuffle_rng;
 
   // Tensor `id` seen with the compiled batch size, whatever batch the last step ran with
@@ -166,8 +167,11 @@ void Model::compile() {
   auto compiled = std::make_unique<Compiled>();
   compiled->graph = compile_graph(description, {batch_size_, optimizer_.get(), nullptr});
   const CompiledGraph& graph = compiled->graph;
-  for (const GraphNode& node : graph.nodes)
-    if (node.layer->is_loss()) compiled->output_ids.push_back(node.inputs[0].id);
+  for (const GraphNode& node : graph.nodes) {
+    if (!node.layer->is_loss()) continue;
+    if (compiled->output_ids.empty()) compiled->has_accuracy = node.layer->label_is_class();
+    compiled->output_ids.push_back(node.inputs[0].id);
+  }
   for (int id : graph.output_tensors) compiled->output_ids.push_back(id);
   compiled_ = std::move(compiled);
 }
@@ -177,6 +181,11 @@ void Model::initialize() {
   compiled_->executor =
       std::make_unique<Executor>(compiled_->graph, optimizer_.get(), scheduler_.get(), seed_);
   compiled_->shuffle_rng.seed(seed_ + 1);
+}
+
+bool Model::hasAccuracy() const {
+  if (!compiled_) throw StateError("hasAccuracy() needs a compiled model: call compile() first");
+  return compiled_->has_accuracy;
 }
 
 void Model::require_initialized(const char* what) const {
@@ -272,6 +281,7 @@ EvaluationResult Model::evaluate(Dataset& data) {
     forward(batch, false);
     if (!has_loss) continue;
     loss_sum += static_cast<double>(compiled_->executor->loss()) * batch;
+    if (!compiled_->has_accuracy) continue;
     const Tensor prediction = compiled_->executor->tensor(compiled_->output_ids[0]);
     const Tensor label = compiled_->executor->tensor(compiled_->graph.label_tensors[0]);
     const RowCounts counts = count_correct_rows(prediction, label, batch);
@@ -279,6 +289,7 @@ EvaluationResult Model::evaluate(Dataset& data) {
     rows += counts.rows;
   }
   result.samples = data.size();
+  result.has_accuracy = compiled_->has_accuracy;
   if (result.samples > 0) {
     result.loss = static_cast<float>(loss_sum / result.samples);
     result.accuracy = rows > 0 ? static_cast<float>(correct) / rows : 0.0f;

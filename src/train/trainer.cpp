@@ -198,9 +198,13 @@ class MetricsLog {
 
   void write(const EpochMetrics& m) {
     if (path_.empty()) return;
-    out_ << m.epoch << "," << m.train_loss << "," << m.train_accuracy << ",";
-    if (m.has_validation) out_ << m.val_loss << "," << m.val_accuracy;
-    else out_ << ",";
+    // Cells without a figure stay empty.
+    out_ << m.epoch << "," << m.train_loss << ",";
+    if (m.has_accuracy) out_ << m.train_accuracy;
+    out_ << ",";
+    if (m.has_validation) out_ << m.val_loss;
+    out_ << ",";
+    if (m.has_validation && m.has_accuracy) out_ << m.val_accuracy;
     out_ << "," << m.learning_rate << "," << m.seconds << "," << m.samples_per_second << "\n";
     out_.flush();
   }
@@ -213,10 +217,12 @@ class MetricsLog {
 std::string epoch_line(const EpochMetrics& m, size_t epochs) {
   std::ostringstream line;
   line << "#" << m.epoch << "/" << epochs << " - Training Loss: " << m.train_loss;
-  if (m.has_validation)
+  if (m.has_validation && m.has_accuracy)
     line << " >> [ Accuracy: " << m.val_accuracy * 100.0f << "% - Validation Loss : " << m.val_loss
          << " ]";
-  else
+  else if (m.has_validation)
+    line << " >> [ Validation Loss : " << m.val_loss << " ]";
+  else if (m.has_accuracy)
     line << " >> [ Training Accuracy: " << m.train_accuracy * 100.0f << "% ]";
   line << "  (" << std::fixed << std::setprecision(1) << m.seconds << " s, " << std::setprecision(0)
        << m.samples_per_second << " samples/s)";
@@ -236,6 +242,10 @@ TrainResult Trainer::fit(Dataset& train, Dataset* validation, const std::string&
   const std::string& monitor = options_.early_stopping.monitor;
   if (!validation && monitor.rfind("val_", 0) == 0 && options_.early_stopping.patience > 0)
     throw Error("early stopping monitors '" + monitor + "' but there is no validation set");
+  const bool has_accuracy = model_.hasAccuracy();
+  if (!has_accuracy && !minimized(monitor) && options_.early_stopping.patience > 0)
+    throw Error("early stopping monitors '" + monitor +
+                "' but the model's loss has no classes, so no accuracy: monitor val_loss or loss");
   const std::string monitored = validation || monitor.rfind("val_", 0) != 0 ? monitor
                                 : monitor == "val_loss"                    ? "loss"
                                                                             : "accuracy";
@@ -286,10 +296,12 @@ TrainResult Trainer::fit(Dataset& train, Dataset* validation, const std::string&
     size_t epoch_samples = 0;
     for (size_t samples; (samples = loader.next_batch(inputs, labels)) > 0;) {
       const float loss = model_.trainStep(samples);
-      const RowCounts counts = count_correct_rows(prediction, labels[0], samples);
+      if (has_accuracy) {
+        const RowCounts counts = count_correct_rows(prediction, labels[0], samples);
+        state.correct += counts.correct;
+        state.rows += counts.rows;
+      }
       state.loss_sum += loss;
-      state.correct += counts.correct;
-      state.rows += counts.rows;
       state.samples += samples;
       epoch_samples += samples;
       ++state.batches_done;
@@ -310,6 +322,7 @@ TrainResult Trainer::fit(Dataset& train, Dataset* validation, const std::string&
     EpochMetrics metrics;
     metrics.epoch = epoch;
     metrics.train_loss = static_cast<float>(state.loss_sum / std::max<size_t>(1, state.batches_done));
+    metrics.has_accuracy = has_accuracy;
     metrics.train_accuracy = state.rows ? static_cast<float>(state.correct) / state.rows : 0.0f;
     metrics.seconds = std::chrono::duration<double>(Clock::now() - start).count();
     metrics.samples_per_second = metrics.seconds > 0 ? epoch_samples / metrics.seconds : 0.0;

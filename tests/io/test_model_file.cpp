@@ -597,6 +597,40 @@ path = ../shared/test.csv
   EXPECT_EQ(file.test_set->origin, path + ":19");
 }
 
+TEST(ModelFile, TargetInputMakesAnAutoencoderDataSet) {
+  const std::string path = write_file(std::string(kSmallModel) + R"(
+[train_set]
+Type = idx
+images = train-images.gz
+target = Input
+[valid_set]
+Type = csv
+path = valid.csv
+target = label
+[test_set]
+Type = file
+path = test.dat
+target = input
+)");
+  ModelFile file = load_model_file(path);
+  ASSERT_TRUE(file.train_set && file.valid_set && file.test_set);
+  EXPECT_TRUE(file.train_set->target_is_input);
+  EXPECT_TRUE(file.train_set->labels.empty());
+  EXPECT_FALSE(file.valid_set->target_is_input);
+  EXPECT_TRUE(file.test_set->target_is_input);
+}
+
+TEST(ModelFile, TargetInputErrors) {
+  const std::string model = kSmallModel;  // 12 lines
+  expect_error(
+      model + "[train_set]\nType = idx\nimages = a.gz\nlabels = b.gz\ntarget = input\n",
+      "model.ini:16", "Type = idx with target = input does not read 'labels' (it reads images)");
+  expect_error(model + "[train_set]\nType = idx\ntarget = input\n", "model.ini:13",
+               "[train_set] Type = idx needs 'images'");
+  expect_error(model + "[test_set]\nType = csv\npath = a.csv\ntarget = output\n",
+               "model.ini:16", "'target' has bad value 'output'");
+}
+
 TEST(ModelFile, NNTrainerFileDataSetsAndAbsolutePaths) {
   const std::string path = write_file(std::string(kSmallModel) + R"(
 [train_set]

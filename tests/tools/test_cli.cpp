@@ -354,6 +354,68 @@ TEST_F(Cli, EvalReportsWhatTrainingMeasuredOnTheTestSet) {
   EXPECT_GT(number(evaluated, "peak_rss_kib"), 0.0);
 }
 
+// A tiny VAE on 4-pixel images, trained with target = input: its loss has no classes.
+constexpr const char* kVaeIni = R"([Model]
+Epochs = 2
+Batch_Size = 8
+Save_Path = vae.bin
+[Optimizer]
+Type = adam
+[train_set]
+Type = csv
+path = images.csv
+target = input
+validation_split = 0.25
+[test_set]
+Type = csv
+path = images.csv
+target = input
+[image]
+Type = input
+Input_Shape = 1:1:4
+[mu]
+Type = fully_connected
+Unit = 2
+[logvar]
+Type = fully_connected
+Unit = 2
+input_layers = image
+[z]
+Type = reparametrize
+input_layers = mu, logvar
+[recon]
+Type = fully_connected
+Unit = 4
+Activation = sigmoid
+[loss]
+Type = vae_loss
+input_layers = recon, mu, logvar
+)";
+
+TEST_F(Cli, AutoencoderTrainingAndEvaluationReportNoAccuracy) {
+  write_text(path("vae.ini"), kVaeIni);
+  std::string images;
+  for (size_t i = 0; i < 32; ++i) images += i % 2 ? "1,0,1,0\n" : "0,1,0,1\n";
+  write_text(path("images.csv"), images);
+  const CliRun trained =
+      succeed({"train", path("vae.ini"), "--json", path("train.json"), "--no-progress"});
+  EXPECT_TRUE(std::regex_search(trained.out, std::regex(R"(#2/2 - Training Loss: [0-9.]+ >> )"
+                                                        R"(\[ Validation Loss : [0-9.]+ \])")))
+      << trained.out;
+  EXPECT_TRUE(contains(trained.out, "Test Loss: ")) << trained.out;
+  EXPECT_FALSE(contains(trained.out, "Accuracy:")) << trained.out;
+  const CliRun evaluated = succeed(
+      {"eval", path("vae.ini"), "--weights", path("vae.bin"), "--json", path("eval.json")});
+  EXPECT_TRUE(std::regex_search(evaluated.out, std::regex(R"(Test Loss: [0-9.]+ \(32 samples\))")))
+      << evaluated.out;
+  for (const char* json_file : {"train.json", "eval.json"}) {
+    const auto json = parse_flat_json(read_text(path(json_file)));
+    EXPECT_GT(number(json, json_file == std::string("train.json") ? "test_loss" : "loss"), 0.0);
+    for (const char* key : {"accuracy", "val_accuracy", "test_accuracy"})
+      EXPECT_EQ(json.count(key), 0u) << json_file << ": " << key;
+  }
+}
+
 // The class and the probabilities of `predict`'s output.
 std::pair<size_t, std::vector<double>> parse_prediction(const std::string& out) {
   std::smatch match;

@@ -608,5 +608,77 @@ TEST(Trainer, TooFewSamplesForOneBatchWithDropLastIsAnError) {
   EXPECT_THROW(Trainer(*model, options, log).fit(train, nullptr), Error);
 }
 
+// A tiny VAE on 4-pixel images: vae_loss's label is the image, not classes.
+std::unique_ptr<Model> make_vae(size_t epochs) {
+  auto model = std::make_unique<Model>(std::vector<std::string>{
+      "batch_size=" + std::to_string(kBatch), "epochs=" + std::to_string(epochs), "seed=3"});
+  model->addLayer(createLayer("input", {"name=image", "input_shape=1:1:4"}));
+  model->addLayer(createLayer("fully_connected", {"name=mu", "unit=2"}));
+  model->addLayer(createLayer("fully_connected", {"name=logvar", "unit=2", "input_layers=image"}));
+  model->addLayer(createLayer("reparametrize", {"name=z", "input_layers=mu,logvar"}));
+  model->addLayer(createLayer("fully_connected", {"name=recon", "unit=4", "activation=sigmoid"}));
+  model->addLayer(createLayer("vae_loss", {"name=loss", "input_layers=recon,mu,logvar"}));
+  model->setOptimizer(createOptimizer("adam", {}));
+  model->compile();
+  model->initialize();
+  return model;
+}
+
+MemoryDataset binary_images(size_t samples) {
+  std::vector<float> images;
+  for (size_t i = 0; i < samples; ++i)
+    for (size_t p = 0; p < 4; ++p) images.push_back(static_cast<float>((i + p) % 2));
+  return MemoryDataset(images, 4, images, 4);
+}
+
+TEST(Trainer, ALossWithoutClassesReportsNoAccuracy) {
+  auto model = make_vae(2);
+  EXPECT_FALSE(model->hasAccuracy());
+  EXPECT_TRUE(make_model(1)->hasAccuracy());
+  MemoryDataset train = binary_images(16), validation = binary_images(8);
+  const std::string dir = fresh_temp_dir();
+  TrainerOptions options;
+  options.metrics_path = dir + "metrics.csv";
+  std::ostringstream log;
+  const TrainResult result = Trainer(*model, options, log).fit(train, &validation);
+  ASSERT_EQ(result.history.size(), 2u);
+  EXPECT_FALSE(result.history[0].has_accuracy);
+  const std::regex shape(
+      R"(#[12]/2 - Training Loss: [0-9.e+-]+ >> \[ Validation Loss : [0-9.e+-]+ \] .*)");
+  for (const std::string& line : epoch_lines(log.str()))
+    EXPECT_TRUE(std::regex_match(line, shape)) << line;
+  // The accuracy cells of the CSV stay empty.
+  const std::vector<std::string> lines = read_lines(options.metrics_path);
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_TRUE(std::regex_match(lines[1], std::regex(R"(1,[0-9.e+-]+,,[0-9.e+-]+,,.*)")))
+      << lines[1];
+  const EvaluationResult evaluation = model->evaluate(validation);
+  EXPECT_FALSE(evaluation.has_accuracy);
+  EXPECT_EQ(evaluation.accuracy, 0.0f);
+  MemoryDataset classes = make_dataset(8, 0);
+  EXPECT_TRUE(make_model(1)->evaluate(classes).has_accuracy);
+}
+
+TEST(Trainer, EarlyStoppingOnAccuracyOfALossWithoutClassesIsAnError) {
+  auto model = make_vae(1);
+  MemoryDataset train = binary_images(16);
+  TrainerOptions options;
+  options.early_stopping = {.patience = 2, .monitor = "accuracy"};
+  std::ostringstream log;
+  try {
+    Trainer(*model, options, log).fit(train, nullptr);
+    FAIL() << "expected an Error";
+  } catch (const Error& error) {
+    EXPECT_NE(std::string(error.what()).find("'accuracy' but the model's loss has no classes"),
+              std::string::npos)
+        << error.what();
+  }
+}
+
+TEST(Trainer, HasAccuracyNeedsACompiledModel) {
+  Model model;
+  EXPECT_THROW(model.hasAccuracy(), StateError);
+}
+
 }  // namespace
 }  // namespace edgetrain::testing

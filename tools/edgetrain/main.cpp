@@ -99,8 +99,9 @@ struct Session {
 };
 
 void print_evaluation(const char* name, const EvaluationResult& result) {
-  std::cout << name << " Loss: " << result.loss << " - " << name << " Accuracy: " << result.accuracy * 100.0f
-            << "% (" << result.samples << " samples)" << std::endl;
+  std::cout << name << " Loss: " << result.loss;
+  if (result.has_accuracy) std::cout << " - " << name << " Accuracy: " << result.accuracy * 100.0f << "%";
+  std::cout << " (" << result.samples << " samples)" << std::endl;
 }
 
 // ---------------------------------------------------------------- pictures
@@ -322,10 +323,10 @@ int run_train(const std::string& model_path, std::vector<std::string> overrides,
       rate += epoch.samples_per_second;
     }
     json.add("loss", last.train_loss);
-    json.add("accuracy", last.train_accuracy);
+    if (last.has_accuracy) json.add("accuracy", last.train_accuracy);
     if (last.has_validation) {
       json.add("val_loss", last.val_loss);
-      json.add("val_accuracy", last.val_accuracy);
+      if (last.has_accuracy) json.add("val_accuracy", last.val_accuracy);
     }
     json.add("seconds_per_epoch", seconds / result.history.size());
     json.add("samples_per_second", rate / result.history.size());
@@ -335,7 +336,7 @@ int run_train(const std::string& model_path, std::vector<std::string> overrides,
     const EvaluationResult evaluation = model.evaluate(*test);
     print_evaluation("Test", evaluation);
     json.add("test_loss", evaluation.loss);
-    json.add("test_accuracy", evaluation.accuracy);
+    if (evaluation.has_accuracy) json.add("test_accuracy", evaluation.accuracy);
   }
   json.add("planned_peak_bytes", static_cast<double>(model.memory().planned_bytes));
   json.add("peak_rss_kib", static_cast<double>(peak_rss_kib()));
@@ -366,7 +367,7 @@ int run_eval(const std::string& model_path, const std::vector<std::string>& over
   JsonObject json;
   json.add("command", std::string("eval"));
   json.add("loss", result.loss);
-  json.add("accuracy", result.accuracy);
+  if (result.has_accuracy) json.add("accuracy", result.accuracy);
   json.add("samples", static_cast<double>(result.samples));
   json.add("planned_peak_bytes", static_cast<double>(session.model().memory().planned_bytes));
   json.add("peak_rss_kib", static_cast<double>(peak_rss_kib()));

@@ -25,6 +25,7 @@ namespace edgetrain {
 class VaeLoss : public LossLayer {
  public:
   std::string type() const override { return "vae_loss"; }
+  bool label_is_class() const override { return false; }  // the label is the image
   void finalize(FinalizeContext& context) override;
   void forward(RunContext& context) override;
   void calc_derivative(RunContext& context) override;
