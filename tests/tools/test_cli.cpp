@@ -623,7 +623,7 @@ TEST_F(Cli, SigintStopsTrainingWithExitCode130AndALoadableCheckpoint) {
 
 // A tiny convolutional VAE on 4x4 images, and a classifier of the same images into 3
 // classes, on raw float and CSV files beside them.
-constexpr const char* kVaeIni = R"(
+constexpr const char* kConvVaeIni = R"(
 [Model]
 Type = NeuralNetwork
 Epochs = 3
@@ -735,7 +735,7 @@ class CliPictures : public Cli {
  protected:
   void SetUp() override {
     Cli::SetUp();
-    write_text(path("vae.ini"), kVaeIni);
+    write_text(path("vae.ini"), kConvVaeIni);
     write_text(path("classifier.ini"), kClassifierIni);
     // Raw float records: the image, then the target (the image again).
     auto records = [](size_t count, size_t offset) {
