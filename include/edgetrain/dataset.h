@@ -23,15 +23,15 @@ class Dataset {
 // What a dataset section of a model file ([train_set], [valid_set], [test_set]) or the
 // C++ API asks for. Paths are absolute or already resolved against the model file.
 struct DatasetSpec {
-  std::string type;      // "idx", "csv", or "file" (NNTrainer's raw float32 .dat)
-  std::string path;      // csv and file
-  std::string images;    // idx: the images file (.gz or not)
-  std::string labels;    // idx: the labels file
+  std::string type;               // "idx", "csv", or "file" (NNTrainer's raw float32 .dat)
+  std::string path;               // csv and file
+  std::string images;             // idx: the images file (.gz or not)
+  std::string labels;             // idx: the labels file
   float validation_split = 0.0f;  // [train_set] only: this fraction becomes the validation set
   // "target = input": the label is the input itself, for autoencoders. idx then reads
   // only `images`; csv and file samples hold only the input values.
   bool target_is_input = false;
-  std::string origin;    // where it was described, e.g. "model.ini:12", for messages
+  std::string origin;  // where it was described, e.g. "model.ini:12", for messages
 };
 
 // Samples held in memory as flat float arrays, for single-input, single-loss models.

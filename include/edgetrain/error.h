@@ -78,8 +78,8 @@ namespace detail {
 }  // namespace edgetrain
 
 // Always-on internal invariant check. A failure is a bug in edgetrain, not user error.
-#define ET_ASSERT(condition, message)                                               \
-  do {                                                                              \
-    if (!(condition))                                                               \
+#define ET_ASSERT(condition, message)                                                \
+  do {                                                                               \
+    if (!(condition))                                                                \
       ::edgetrain::detail::assert_failed(#condition, __FILE__, __LINE__, (message)); \
   } while (false)

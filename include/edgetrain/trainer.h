@@ -16,20 +16,20 @@ class Model;
 class Dataset;
 
 struct EarlyStopping {
-  size_t patience = 0;                 // epochs without improvement before stopping; 0: off
-  std::string monitor = "val_loss";    // val_loss, val_accuracy, loss (training), accuracy
-  float min_delta = 0.0f;              // smaller improvements do not count
+  size_t patience = 0;               // epochs without improvement before stopping; 0: off
+  std::string monitor = "val_loss";  // val_loss, val_accuracy, loss (training), accuracy
+  float min_delta = 0.0f;            // smaller improvements do not count
 };
 
 struct TrainerOptions {
-  std::string save_path;     // final weights; best/last checkpoints are written beside it
+  std::string save_path;  // final weights; best/last checkpoints are written beside it
   // Per-epoch metrics as CSV; empty: none. A new run rewrites the file, a resumed one
   // appends to it.
   std::string metrics_path;
   bool shuffle = true;
-  bool drop_last = false;    // drop a last partial batch (NNTrainer always does)
+  bool drop_last = false;  // drop a last partial batch (NNTrainer always does)
   EarlyStopping early_stopping;
-  bool progress = true;      // a live progress bar when the log is a terminal
+  bool progress = true;  // a live progress bar when the log is a terminal
 
   // Keys: save_path, metrics_path, shuffle, drop_last, patience, monitor, min_delta.
   // Returns false for other keys; throws PropertyError naming `owner` on a bad value.
@@ -59,8 +59,8 @@ struct TrainResult {
   size_t epochs_completed = 0;        // in total, resumed ones included
   size_t best_epoch = 0;              // 0: no epoch finished
   bool stopped_early = false;
-  bool interrupted = false;           // stopped by SIGINT; the last checkpoint holds the state
-  std::string weights_path;           // empty when save_path is empty
+  bool interrupted = false;  // stopped by SIGINT; the last checkpoint holds the state
+  std::string weights_path;  // empty when save_path is empty
   std::string last_checkpoint;
   std::string best_checkpoint;
 };

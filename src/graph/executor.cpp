@@ -56,7 +56,8 @@ void Executor::bind() {
     optimizer_state_[n].resize(node.weights.size());
     for (size_t w = 0; w < node.weights.size(); ++w) {
       context.weights_[w] = tensor(node.weights[w]);
-      context.weight_grads_[w] = node.weight_grads[w] >= 0 ? tensor(node.weight_grads[w]) : Tensor();
+      context.weight_grads_[w] =
+          node.weight_grads[w] >= 0 ? tensor(node.weight_grads[w]) : Tensor();
       auto& state = optimizer_state_[n][w];
       state.resize(node.optimizer_state[w].size());
       for (size_t s = 0; s < state.size(); ++s) state[s] = tensor(node.optimizer_state[w][s]);
@@ -80,8 +81,8 @@ void Executor::initialize_weights(uint64_t seed) {
 
 void Executor::set_batch(size_t batch) {
   if (batch == 0 || batch > graph_.batch)
-    throw StateError("batch of " + std::to_string(batch) + " samples; the model is compiled for at most " +
-                     std::to_string(graph_.batch));
+    throw StateError("batch of " + std::to_string(batch) +
+                     " samples; the model is compiled for at most " + std::to_string(graph_.batch));
   if (batch == batch_) return;
   batch_ = batch;
   bind();
@@ -112,21 +113,28 @@ float Executor::learning_rate() const {
 }
 
 void Executor::backward() {
-  if (!optimizer_) throw StateError("training needs an optimizer: call setOptimizer before compile");
+  if (!optimizer_)
+    throw StateError("training needs an optimizer: call setOptimizer before compile");
   OptimizerStep update{learning_rate(), iteration_ + 1};
   for (size_t s = graph_.forward_steps; s < graph_.steps.size(); ++s) {
     const Step& step = graph_.steps[s];
     const GraphNode& node = graph_.nodes[step.node];
     RunContext& context = contexts_[step.node];
     switch (step.phase) {
-      case Phase::forward: ET_ASSERT(false, "forward step in the backward pass"); break;
-      case Phase::calc_gradient: node.layer->calc_gradient(context); break;
-      case Phase::calc_derivative: node.layer->calc_derivative(context); break;
+      case Phase::forward:
+        ET_ASSERT(false, "forward step in the backward pass");
+        break;
+      case Phase::calc_gradient:
+        node.layer->calc_gradient(context);
+        break;
+      case Phase::calc_derivative:
+        node.layer->calc_derivative(context);
+        break;
       case Phase::apply_gradient:
         for (size_t w = 0; w < node.weights.size(); ++w)
           if (node.weight_grads[w] >= 0)
-            optimizer_->apply(context.weights_[w], context.weight_grads_[w], optimizer_state_[step.node][w],
-                              update);
+            optimizer_->apply(context.weights_[w], context.weight_grads_[w],
+                              optimizer_state_[step.node][w], update);
         break;
     }
   }

@@ -18,8 +18,8 @@ class Executor {
  public:
   // `graph`, `optimizer` and `scheduler` must outlive the executor; the last two may
   // be null for inference only. Weights are initialized from `seed`.
-  Executor(CompiledGraph& graph, const Optimizer* optimizer,
-           const LearningRateScheduler* scheduler, uint64_t seed);
+  Executor(CompiledGraph& graph, const Optimizer* optimizer, const LearningRateScheduler* scheduler,
+           uint64_t seed);
 
   // Batch size of the next steps, at most the compiled one.
   void set_batch(size_t batch);

@@ -13,14 +13,22 @@ namespace edgetrain {
 
 const char* tensor_kind_name(TensorKind kind) {
   switch (kind) {
-    case TensorKind::input: return "input";
-    case TensorKind::label: return "label";
-    case TensorKind::activation: return "activation";
-    case TensorKind::gradient: return "gradient";
-    case TensorKind::weight: return "weight";
-    case TensorKind::weight_gradient: return "weight_gradient";
-    case TensorKind::optimizer_state: return "optimizer_state";
-    case TensorKind::layer_tensor: return "layer_tensor";
+    case TensorKind::input:
+      return "input";
+    case TensorKind::label:
+      return "label";
+    case TensorKind::activation:
+      return "activation";
+    case TensorKind::gradient:
+      return "gradient";
+    case TensorKind::weight:
+      return "weight";
+    case TensorKind::weight_gradient:
+      return "weight_gradient";
+    case TensorKind::optimizer_state:
+      return "optimizer_state";
+    case TensorKind::layer_tensor:
+      return "layer_tensor";
   }
   return "unknown";
 }
@@ -38,9 +46,10 @@ std::vector<bool> CompiledGraph::computable_from(size_t from) const {
   for (size_t n = from + 1; n < nodes.size(); ++n) {
     const GraphNode& node = nodes[n];
     if (node.layer->is_loss() || node.inputs_from.empty()) continue;
-    computed[n] = std::all_of(node.inputs_from.begin(), node.inputs_from.end(), [&](const auto& input) {
-      return computed[input.first] && (input.first != from || input.second == 0);
-    });
+    computed[n] =
+        std::all_of(node.inputs_from.begin(), node.inputs_from.end(), [&](const auto& input) {
+          return computed[input.first] && (input.first != from || input.second == 0);
+        });
   }
   return computed;
 }
@@ -58,9 +67,11 @@ InputReference parse_input_reference(const std::string& text, const std::string&
   size_t open = text.find('(');
   if (open == std::string::npos) return reference;
   if (text.back() != ')' || open == 0)
-    throw PropertyError(owner + ": bad input_layers entry '" + text + "': expected NAME or NAME(INDEX)");
+    throw PropertyError(owner + ": bad input_layers entry '" + text +
+                        "': expected NAME or NAME(INDEX)");
   reference.layer = trim(text.substr(0, open));
-  reference.output = parse_count(text.substr(open + 1, text.size() - open - 2), owner, "input_layers");
+  reference.output =
+      parse_count(text.substr(open + 1, text.size() - open - 2), owner, "input_layers");
   return reference;
 }
 
@@ -121,8 +132,9 @@ std::vector<BuildNode> describe(const std::vector<NodeDescription>& description,
       throw GraphError(owner_of(node) + " is an input layer and cannot have input_layers");
     } else if (!node.is_input && node.inputs.empty()) {
       if (nodes.empty())
-        throw GraphError(owner_of(node) +
-                         " is the first layer but has no input: set input_shape, or add an input layer");
+        throw GraphError(
+            owner_of(node) +
+            " is the first layer but has no input: set input_shape, or add an input layer");
       node.inputs.push_back({nodes.back().name, 0});
     }
     nodes.push_back(std::move(node));
@@ -255,8 +267,8 @@ class GraphBuilder {
         const GraphNode& from = graph_.nodes[producer];
         if (input.output >= from.outputs.size())
           throw GraphError(owner_of(build) + ": input_layers asks for output " +
-                           std::to_string(input.output) + " of layer '" + from.name + "', which has " +
-                           std::to_string(from.outputs.size()) + " output(s)");
+                           std::to_string(input.output) + " of layer '" + from.name +
+                           "', which has " + std::to_string(from.outputs.size()) + " output(s)");
         node.inputs_from.push_back({producer, input.output});
         node.input_names.push_back(from.name);
         node.inputs.push_back(from.outputs[input.output]);
@@ -277,22 +289,24 @@ class GraphBuilder {
           node.outputs.push_back({node.inputs[0].id, shape});
         } else {
           TensorKind kind = build.is_input ? TensorKind::input : TensorKind::activation;
-          std::string suffix = context.output_shapes().size() > 1 ? "(" + std::to_string(k) + ")" : "";
+          std::string suffix =
+              context.output_shapes().size() > 1 ? "(" + std::to_string(k) + ")" : "";
           node.outputs.push_back({add_tensor(node.name + suffix, kind, shape, !is_loss, n), shape});
         }
       }
       node.run_forward = !view && !build.is_input;
       if (build.is_input) graph_.input_tensors.push_back(node.outputs[0].id);
       if (is_loss) {
-        node.label = {add_tensor(node.name + ":label", TensorKind::label, node.inputs[0].shape, true, n),
-                      node.inputs[0].shape};
+        node.label = {
+            add_tensor(node.name + ":label", TensorKind::label, node.inputs[0].shape, true, n),
+            node.inputs[0].shape};
         graph_.label_tensors.push_back(node.label.id);
         graph_.loss_tensors.push_back(node.outputs[0].id);
       }
       for (const WeightSpec& spec : context.weights()) {
         node.weight_specs.push_back(spec);
-        node.weights.push_back(add_tensor(node.name + ":" + spec.name, TensorKind::weight,
-                                          spec.shape, false, n));
+        node.weights.push_back(
+            add_tensor(node.name + ":" + spec.name, TensorKind::weight, spec.shape, false, n));
         if (spec.trainable) node.parameter_count += spec.shape.size();
       }
       for (const TensorSpec& spec : context.tensors())
@@ -300,7 +314,8 @@ class GraphBuilder {
                                            spec.shape, false, n),
                                 spec.shape});
       tensor_lifespans_.push_back({});
-      for (const TensorSpec& spec : context.tensors()) tensor_lifespans_.back().push_back(spec.lifespan);
+      for (const TensorSpec& spec : context.tensors())
+        tensor_lifespans_.back().push_back(spec.lifespan);
       graph_.nodes.push_back(std::move(node));
     }
   }
@@ -335,8 +350,9 @@ class GraphBuilder {
   // outputs nobody consumes get an external gradient the caller sets.
   void create_gradients() {
     std::map<std::pair<size_t, size_t>, TensorRef> consumer_grad;  // (node, output) -> grad
-    std::set<std::pair<size_t, size_t>> consumed;                   // (node, output)
-    for (const GraphNode& node : graph_.nodes) consumed.insert(node.inputs_from.begin(), node.inputs_from.end());
+    std::set<std::pair<size_t, size_t>> consumed;                  // (node, output)
+    for (const GraphNode& node : graph_.nodes)
+      consumed.insert(node.inputs_from.begin(), node.inputs_from.end());
     for (size_t n = graph_.nodes.size(); n-- > 0;) {
       GraphNode& node = graph_.nodes[n];
       for (size_t k = 0; k < node.outputs.size(); ++k) {
@@ -346,11 +362,13 @@ class GraphBuilder {
         if (found != consumer_grad.end()) {
           grad = found->second;
         } else if (needs) {
-          grad = {add_tensor(node.name + ":external_grad", TensorKind::gradient, node.outputs[k].shape, true, n),
+          grad = {add_tensor(node.name + ":external_grad", TensorKind::gradient,
+                             node.outputs[k].shape, true, n),
                   node.outputs[k].shape};
           graph_.external_gradients.push_back(grad.id);
         }
-        if (!consumed.count({n, k}) && !node.layer->is_loss()) graph_.output_tensors.push_back(node.outputs[k].id);
+        if (!consumed.count({n, k}) && !node.layer->is_loss())
+          graph_.output_tensors.push_back(node.outputs[k].id);
         node.output_grads.push_back(grad);
       }
       const bool view = node.layer->output_is_input_view() && node.outputs.size() == 1;
@@ -360,7 +378,8 @@ class GraphBuilder {
           if (view)
             grad = {node.output_grads[0].id, node.inputs[i].shape};
           else
-            grad = {add_tensor(node.input_names[i] + ":grad", TensorKind::gradient, node.inputs[i].shape, true, n),
+            grad = {add_tensor(node.input_names[i] + ":grad", TensorKind::gradient,
+                               node.inputs[i].shape, true, n),
                     node.inputs[i].shape};
           consumer_grad[node.inputs_from[i]] = grad;
         }
@@ -370,14 +389,15 @@ class GraphBuilder {
       for (size_t w = 0; w < node.weights.size(); ++w) {
         int grad = -1;
         if (node.run_gradient && node.weight_specs[w].trainable)
-          grad = add_tensor(graph_.tensors[node.weights[w]].name + ":grad", TensorKind::weight_gradient,
-                            node.weight_specs[w].shape, false, n);
+          grad = add_tensor(graph_.tensors[node.weights[w]].name + ":grad",
+                            TensorKind::weight_gradient, node.weight_specs[w].shape, false, n);
         node.weight_grads.push_back(grad);
         std::vector<int> state;
         if (grad >= 0)
           for (const std::string& state_name : options_.optimizer->state_names())
             state.push_back(add_tensor(graph_.tensors[node.weights[w]].name + ":" + state_name,
-                                       TensorKind::optimizer_state, node.weight_specs[w].shape, false, n));
+                                       TensorKind::optimizer_state, node.weight_specs[w].shape,
+                                       false, n));
         node.optimizer_state.push_back(state);
       }
     }
@@ -474,7 +494,8 @@ class GraphBuilder {
     FirstFitPlanner default_planner;
     const MemoryPlanner& planner = options_.planner ? *options_.planner : default_planner;
     graph_.plan = planner.plan(requests);
-    for (size_t t = 0; t < graph_.tensors.size(); ++t) graph_.tensors[t].offset = graph_.plan.offsets[t];
+    for (size_t t = 0; t < graph_.tensors.size(); ++t)
+      graph_.tensors[t].offset = graph_.plan.offsets[t];
     graph_.lower_bound_bytes = memory_lower_bound(requests);
     graph_.naive_bytes = NaivePlanner().plan(requests).arena_bytes;
   }

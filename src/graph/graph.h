@@ -19,7 +19,7 @@ namespace edgetrain {
 struct NodeDescription {
   std::string name;  // may be empty: a name is generated
   Layer* layer = nullptr;
-  std::vector<std::string> input_layers;  // "name" or "name(k)" for output k
+  std::vector<std::string> input_layers;   // "name" or "name(k)" for output k
   std::optional<TensorShape> input_shape;  // on a non-input layer: an input layer is inserted
   bool trainable = true;
 };
@@ -61,12 +61,12 @@ struct GraphNode {
   std::string type;
   Layer* layer = nullptr;
   bool trainable = true;
-  std::vector<std::string> input_names;          // producer layer of each input
+  std::vector<std::string> input_names;                // producer layer of each input
   std::vector<std::pair<size_t, size_t>> inputs_from;  // (producer node, output index)
   std::vector<TensorRef> inputs, outputs, output_grads, input_grads, tensors;
   std::vector<WeightSpec> weight_specs;
-  std::vector<int> weights, weight_grads;          // weight_grads[i] = -1: no gradient
-  std::vector<std::vector<int>> optimizer_state;   // per weight
+  std::vector<int> weights, weight_grads;         // weight_grads[i] = -1: no gradient
+  std::vector<std::vector<int>> optimizer_state;  // per weight
   TensorRef label;
   bool run_forward = true;
   bool run_gradient = false;
@@ -85,15 +85,16 @@ struct CompiledGraph {
   size_t batch = 1;
   std::vector<GraphNode> nodes;  // topological order
   std::vector<GraphTensor> tensors;
-  std::vector<Step> steps;       // one training iteration
-  size_t forward_steps = 0;      // steps[0, forward_steps) are inference
-  std::vector<int> input_tensors;     // in the order input layers were added
-  std::vector<int> label_tensors;     // one per loss layer
-  std::vector<int> loss_tensors;      // one per loss layer
-  std::vector<int> output_tensors;    // outputs of layers nobody consumes (losses excluded)
+  std::vector<Step> steps;              // one training iteration
+  size_t forward_steps = 0;             // steps[0, forward_steps) are inference
+  std::vector<int> input_tensors;       // in the order input layers were added
+  std::vector<int> label_tensors;       // one per loss layer
+  std::vector<int> loss_tensors;        // one per loss layer
+  std::vector<int> output_tensors;      // outputs of layers nobody consumes (losses excluded)
   std::vector<int> external_gradients;  // gradients of those outputs, zeroed or set by the caller
   std::vector<int> input_gradients;     // per input tensor when CompileOptions::input_gradients
-  std::vector<std::unique_ptr<Layer>> inserted_layers;  // input and fan-out layers the compiler added
+  std::vector<std::unique_ptr<Layer>>
+      inserted_layers;  // input and fan-out layers the compiler added
   MemoryPlan plan;
   size_t lower_bound_bytes = 0;
   size_t naive_bytes = 0;
@@ -108,7 +109,7 @@ struct CompiledGraph {
 
 struct CompileOptions {
   size_t batch = 1;
-  const Optimizer* optimizer = nullptr;  // null: no optimizer state, no apply steps
+  const Optimizer* optimizer = nullptr;    // null: no optimizer state, no apply steps
   const MemoryPlanner* planner = nullptr;  // null: FirstFitPlanner
   // Compute dL/d(model inputs) too (saliency, adversarial examples, layer tests); they
   // are kept until the end of the iteration.

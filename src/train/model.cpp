@@ -23,7 +23,8 @@ LayerNode::LayerNode(std::unique_ptr<Layer> layer) : layer_(std::move(layer)) {
 }
 
 std::string LayerNode::owner() const {
-  return "layer '" + (name_.empty() ? std::string("(unnamed)") : name_) + "' (" + layer_->type() + ")";
+  return "layer '" + (name_.empty() ? std::string("(unnamed)") : name_) + "' (" + layer_->type() +
+         ")";
 }
 
 void LayerNode::setProperty(const std::vector<std::string>& properties) {
@@ -85,9 +86,10 @@ MemoryDataset::MemoryDataset(std::vector<float> inputs, size_t input_size,
 void MemoryDataset::read(size_t index, std::span<Tensor> inputs, std::span<Tensor> labels) {
   ET_ASSERT(index < samples_, "sample index out of range");
   if (inputs.size() != 1 || inputs[0].size() != input_size_)
-    throw ShapeError("MemoryDataset holds samples of " + std::to_string(input_size_) +
-                     " values; the model's input takes " +
-                     (inputs.empty() ? std::string("none") : inputs[0].shape().with_batch(1).str()));
+    throw ShapeError(
+        "MemoryDataset holds samples of " + std::to_string(input_size_) +
+        " values; the model's input takes " +
+        (inputs.empty() ? std::string("none") : inputs[0].shape().with_batch(1).str()));
   std::copy_n(inputs_.begin() + index * input_size_, input_size_, inputs[0].data());
   if (!labels.empty()) {
     if (labels[0].size() != label_size_)
@@ -128,7 +130,8 @@ void Model::setProperty(const std::vector<std::string>& properties) {
     } else if (key == "loss") {
       loss_ = to_lower(value);
       auto layer = make_layer(loss_);
-      if (!layer->is_loss()) throw PropertyError("model: loss '" + value + "' is a layer type, not a loss");
+      if (!layer->is_loss())
+        throw PropertyError("model: loss '" + value + "' is a layer type, not a loss");
     } else if (key == "seed") {
       seed_ = parse_count(value, owner, key);
     } else {
@@ -190,7 +193,8 @@ bool Model::hasAccuracy() const {
 
 void Model::require_initialized(const char* what) const {
   if (!compiled_ || !compiled_->executor)
-    throw StateError(std::string(what) + " needs an initialized model: call compile() and initialize() first");
+    throw StateError(std::string(what) +
+                     " needs an initialized model: call compile() and initialize() first");
 }
 
 std::vector<Tensor> Model::inputs() {
@@ -223,7 +227,8 @@ void Model::forward(size_t batch, bool training) {
 
 float Model::trainStep(size_t batch) {
   require_initialized("trainStep()");
-  if (!optimizer_) throw StateError("training needs an optimizer: call setOptimizer() before compile()");
+  if (!optimizer_)
+    throw StateError("training needs an optimizer: call setOptimizer() before compile()");
   if (compiled_->graph.loss_tensors.empty())
     throw StateError("training needs a loss: set the model's loss property or add a loss layer");
   Executor& executor = *compiled_->executor;
@@ -300,11 +305,13 @@ EvaluationResult Model::evaluate(Dataset& data) {
 std::vector<float> Model::predict(std::span<const float> input, size_t count) {
   require_initialized("predict()");
   std::vector<Tensor> in = inputs();
-  if (in.size() != 1) throw StateError("predict() takes one input; this model has " + std::to_string(in.size()));
+  if (in.size() != 1)
+    throw StateError("predict() takes one input; this model has " + std::to_string(in.size()));
   const size_t sample_size = in[0].shape().feature_size();
   if (input.size() != count * sample_size)
-    throw ShapeError("predict(): " + std::to_string(input.size()) + " values for " + std::to_string(count) +
-                     " samples; the input layer takes " + std::to_string(sample_size) + " per sample (" +
+    throw ShapeError("predict(): " + std::to_string(input.size()) + " values for " +
+                     std::to_string(count) + " samples; the input layer takes " +
+                     std::to_string(sample_size) + " per sample (" +
                      in[0].shape().with_batch(1).str() + ")");
   std::vector<float> result;
   for (size_t first = 0; first < count; first += batch_size_) {
@@ -317,14 +324,15 @@ std::vector<float> Model::predict(std::span<const float> input, size_t count) {
   return result;
 }
 
-std::vector<float> Model::forwardFrom(const std::string& from, std::span<const float> values, size_t count,
-                                      const std::string& to) {
+std::vector<float> Model::forwardFrom(const std::string& from, std::span<const float> values,
+                                      size_t count, const std::string& to) {
   require_initialized("forwardFrom()");
   const CompiledGraph& graph = compiled_->graph;
   const int from_node = graph.find_node(from);
   if (from_node < 0) throw Error("forwardFrom(): no layer named '" + from + "'");
   if (graph.nodes[from_node].layer->is_loss())
-    throw Error("forwardFrom(): layer '" + from + "' is a loss; start from a layer that computes values");
+    throw Error("forwardFrom(): layer '" + from +
+                "' is a loss; start from a layer that computes values");
 
   // The output to return, as (node, output index).
   std::pair<size_t, size_t> target;
@@ -351,9 +359,10 @@ std::vector<float> Model::forwardFrom(const std::string& from, std::span<const f
   }
   const std::string& target_name = graph.nodes[target.first].name;
   const std::vector<bool> computed = graph.computable_from(from_node);
-  if (!computed[target.first] || (target.first == static_cast<size_t>(from_node) && target.second != 0))
-    throw Error("forwardFrom(): the output of layer '" + target_name + "' is not computed from layer '" +
-                from + "' alone");
+  if (!computed[target.first] ||
+      (target.first == static_cast<size_t>(from_node) && target.second != 0))
+    throw Error("forwardFrom(): the output of layer '" + target_name +
+                "' is not computed from layer '" + from + "' alone");
 
   std::vector<size_t> steps;
   for (size_t s = 0; s < graph.forward_steps; ++s) {
@@ -368,9 +377,10 @@ std::vector<float> Model::forwardFrom(const std::string& from, std::span<const f
   const size_t in_size = source.shape.feature_size();
   const size_t out_size = result_ref.shape.feature_size();
   if (values.size() != count * in_size)
-    throw ShapeError("forwardFrom(): " + std::to_string(values.size()) + " values for " + std::to_string(count) +
-                     " samples; the output of layer '" + from + "' holds " + std::to_string(in_size) +
-                     " per sample (" + source.shape.with_batch(1).str() + ")");
+    throw ShapeError("forwardFrom(): " + std::to_string(values.size()) + " values for " +
+                     std::to_string(count) + " samples; the output of layer '" + from + "' holds " +
+                     std::to_string(in_size) + " per sample (" + source.shape.with_batch(1).str() +
+                     ")");
 
   Executor& executor = *compiled_->executor;
   std::vector<float> result;
@@ -378,7 +388,8 @@ std::vector<float> Model::forwardFrom(const std::string& from, std::span<const f
   for (size_t first = 0; first < count; first += batch_size_) {
     const size_t batch = std::min(batch_size_, count - first);
     executor.set_batch(batch);
-    std::copy_n(values.begin() + first * in_size, batch * in_size, executor.tensor(source.id).data());
+    std::copy_n(values.begin() + first * in_size, batch * in_size,
+                executor.tensor(source.id).data());
     executor.forward(steps, false);
     const float* output = executor.tensor(result_ref.id).data();
     result.insert(result.end(), output, output + batch * out_size);
@@ -412,8 +423,8 @@ Tensor Model::weight(const std::string& layer, const std::string& name) {
     if (found.weight_specs[w].name == name) return compiled_->executor->tensor(found.weights[w]);
     known += (known.empty() ? "" : ", ") + found.weight_specs[w].name;
   }
-  throw Error("weight(): layer '" + layer + "' has no weight '" + name + "' (it has: " +
-              (known.empty() ? "none" : known) + ")");
+  throw Error("weight(): layer '" + layer + "' has no weight '" + name +
+              "' (it has: " + (known.empty() ? "none" : known) + ")");
 }
 
 std::vector<std::string> Model::weightNames() const {
@@ -428,7 +439,9 @@ std::vector<Model::NamedTensor> Model::persistentTensors(bool with_optimizer) {
   require_initialized("persistentTensors()");
   std::vector<NamedTensor> result;
   const CompiledGraph& graph = compiled_->graph;
-  auto add = [&](int id) { result.push_back({graph.tensors[id].name, compiled_->executor->tensor(id)}); };
+  auto add = [&](int id) {
+    result.push_back({graph.tensors[id].name, compiled_->executor->tensor(id)});
+  };
   for (const GraphNode& node : graph.nodes)
     for (int id : node.weights) add(id);
   if (with_optimizer)
@@ -492,7 +505,8 @@ void Model::summary(std::ostream& out) const {
   for (size_t n = 0; n < graph.nodes.size(); ++n) {
     const GraphNode& node = graph.nodes[n];
     std::string shapes, inputs;
-    for (const TensorRef& output : node.outputs) shapes += (shapes.empty() ? "" : " ") + output.shape.str();
+    for (const TensorRef& output : node.outputs)
+      shapes += (shapes.empty() ? "" : " ") + output.shape.str();
     for (const std::string& input : node.input_names) inputs += (inputs.empty() ? "" : ",") + input;
     rows.push_back({node.name, node.type, shapes, inputs.empty() ? "-" : inputs,
                     std::to_string(node.parameter_count), format_bytes(layer_bytes[n])});
@@ -515,7 +529,8 @@ void Model::summary(std::ostream& out) const {
   out << rule << "\n";
   out << "Batch size: " << graph.batch << "    Parameters: " << total_params
       << " (trainable: " << trainable_params << ")\n";
-  out << "Planned peak memory: " << format_bytes(graph.plan.arena_bytes) << " (" << graph.plan.arena_bytes
+  out << "Planned peak memory: " << format_bytes(graph.plan.arena_bytes) << " ("
+      << graph.plan.arena_bytes
       << " bytes)    lower bound: " << format_bytes(graph.lower_bound_bytes)
       << "    naive sum of all tensors: " << format_bytes(graph.naive_bytes) << "\n";
 }

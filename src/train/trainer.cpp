@@ -53,10 +53,10 @@ class InterruptGuard {
 // What a checkpoint must hold besides the model to continue a run exactly.
 struct RunState {
   size_t epochs_completed = 0;
-  size_t batches_done = 0;          // within the epoch in progress
+  size_t batches_done = 0;  // within the epoch in progress
   // The loader RNG before the epoch in progress (or, between epochs, the next) shuffled.
   std::string epoch_start_rng;
-  double loss_sum = 0.0;            // of the epoch in progress
+  double loss_sum = 0.0;  // of the epoch in progress
   size_t correct = 0, rows = 0, samples = 0;
   double best_metric = std::numeric_limits<double>::quiet_NaN();
   size_t best_epoch = 0;
@@ -230,7 +230,8 @@ std::string epoch_line(const EpochMetrics& m, size_t epochs) {
 }
 
 bool is_terminal(const std::ostream& out) {
-  return (&out == &std::cout && isatty(STDOUT_FILENO)) || (&out == &std::cerr && isatty(STDERR_FILENO));
+  return (&out == &std::cout && isatty(STDOUT_FILENO)) ||
+         (&out == &std::cerr && isatty(STDERR_FILENO));
 }
 
 }  // namespace
@@ -247,16 +248,18 @@ TrainResult Trainer::fit(Dataset& train, Dataset* validation, const std::string&
     throw Error("early stopping monitors '" + monitor +
                 "' but the model's loss has no classes, so no accuracy: monitor val_loss or loss");
   const std::string monitored = validation || monitor.rfind("val_", 0) != 0 ? monitor
-                                : monitor == "val_loss"                    ? "loss"
+                                : monitor == "val_loss"                     ? "loss"
                                                                             : "accuracy";
-  DataLoader loader(train, {model_.batchSize(), options_.shuffle, options_.drop_last, model_.seed()});
+  DataLoader loader(train,
+                    {model_.batchSize(), options_.shuffle, options_.drop_last, model_.seed()});
   if (loader.num_batches() == 0)
     throw Error("the training set has " + std::to_string(train.size()) +
                 " samples, fewer than one batch of " + std::to_string(model_.batchSize()) +
                 " with drop_last");
 
   RunState state;
-  if (!resume_from.empty()) state = RunState::from_metadata(load_checkpoint(model_, resume_from), resume_from);
+  if (!resume_from.empty())
+    state = RunState::from_metadata(load_checkpoint(model_, resume_from), resume_from);
 
   TrainResult result;
   result.weights_path = options_.save_path;
@@ -271,7 +274,8 @@ TrainResult Trainer::fit(Dataset& train, Dataset* validation, const std::string&
   const size_t epochs = model_.epochs();
 
   auto save_last = [&] {
-    if (!result.last_checkpoint.empty()) save_checkpoint(model_, state.to_metadata(), result.last_checkpoint);
+    if (!result.last_checkpoint.empty())
+      save_checkpoint(model_, state.to_metadata(), result.last_checkpoint);
   };
   // After SIGINT, once the last checkpoint holds the state.
   auto stop_interrupted = [&](const std::string& where) {
@@ -321,7 +325,8 @@ TrainResult Trainer::fit(Dataset& train, Dataset* validation, const std::string&
 
     EpochMetrics metrics;
     metrics.epoch = epoch;
-    metrics.train_loss = static_cast<float>(state.loss_sum / std::max<size_t>(1, state.batches_done));
+    metrics.train_loss =
+        static_cast<float>(state.loss_sum / std::max<size_t>(1, state.batches_done));
     metrics.has_accuracy = has_accuracy;
     metrics.train_accuracy = state.rows ? static_cast<float>(state.correct) / state.rows : 0.0f;
     metrics.seconds = std::chrono::duration<double>(Clock::now() - start).count();

@@ -16,7 +16,8 @@ bool TrainerOptions::set_property(const std::string& key, const std::string& val
   } else if (key == "patience") {
     early_stopping.patience = parse_count(value, owner, key);
   } else if (key == "monitor") {
-    early_stopping.monitor = parse_choice(value, {"val_loss", "val_accuracy", "loss", "accuracy"}, owner, key);
+    early_stopping.monitor =
+        parse_choice(value, {"val_loss", "val_accuracy", "loss", "accuracy"}, owner, key);
   } else if (key == "min_delta") {
     early_stopping.min_delta = parse_non_negative_float(value, owner, key);
   } else {

@@ -52,12 +52,18 @@ class JsonObject {
  public:
   void add(const std::string& key, double value) {
     std::ostringstream text;
-    if (std::isfinite(value)) text << std::setprecision(9) << value;
-    else text << "null";
+    if (std::isfinite(value))
+      text << std::setprecision(9) << value;
+    else
+      text << "null";
     fields_.push_back(quote(key) + ": " + text.str());
   }
-  void add(const std::string& key, const std::string& value) { fields_.push_back(quote(key) + ": " + quote(value)); }
-  void add(const std::string& key, bool value) { fields_.push_back(quote(key) + ": " + (value ? "true" : "false")); }
+  void add(const std::string& key, const std::string& value) {
+    fields_.push_back(quote(key) + ": " + quote(value));
+  }
+  void add(const std::string& key, bool value) {
+    fields_.push_back(quote(key) + ": " + (value ? "true" : "false"));
+  }
 
   void write(const std::string& path) const {
     if (path.empty()) return;
@@ -95,12 +101,15 @@ struct Session {
     if (!file.model->labels().empty()) label_size = file.model->labels()[0].shape().feature_size();
   }
   Model& model() { return *file.model; }
-  std::unique_ptr<Dataset> open(const DatasetSpec& spec) const { return open_dataset(spec, input_shape, label_size); }
+  std::unique_ptr<Dataset> open(const DatasetSpec& spec) const {
+    return open_dataset(spec, input_shape, label_size);
+  }
 };
 
 void print_evaluation(const char* name, const EvaluationResult& result) {
   std::cout << name << " Loss: " << result.loss;
-  if (result.has_accuracy) std::cout << " - " << name << " Accuracy: " << result.accuracy * 100.0f << "%";
+  if (result.has_accuracy)
+    std::cout << " - " << name << " Accuracy: " << result.accuracy * 100.0f << "%";
   std::cout << " (" << result.samples << " samples)" << std::endl;
 }
 
@@ -123,7 +132,8 @@ std::vector<float> read_images(Dataset& data, size_t count, const Session& sessi
   std::vector<float> images(count * size), label(session.label_size);
   for (size_t i = 0; i < count; ++i) {
     std::vector<Tensor> inputs = {Tensor(images.data() + i * size, session.input_shape)}, labels;
-    if (session.label_size > 0) labels.push_back(Tensor(label.data(), TensorShape{1, 1, 1, session.label_size}));
+    if (session.label_size > 0)
+      labels.push_back(Tensor(label.data(), TensorShape{1, 1, 1, session.label_size}));
     data.read(i, inputs, labels);
   }
   return images;
@@ -134,12 +144,13 @@ std::string sampling_layer(const Session& session, const std::string& from) {
   if (!from.empty()) return from;
   const std::vector<std::string> found = session.file.model->layerNames("reparametrize");
   if (found.empty())
-    throw Error(session.file.path + ": no reparametrize layer to sample from; name the layer with --from");
+    throw Error(session.file.path +
+                ": no reparametrize layer to sample from; name the layer with --from");
   if (found.size() > 1) {
     std::string names;
     for (const std::string& name : found) names += (names.empty() ? "" : ", ") + name;
-    throw Error(session.file.path + ": " + std::to_string(found.size()) + " reparametrize layers (" + names +
-                "); pick one with --from");
+    throw Error(session.file.path + ": " + std::to_string(found.size()) +
+                " reparametrize layers (" + names + "); pick one with --from");
   }
   return found[0];
 }
@@ -149,7 +160,8 @@ std::string sampling_layer(const Session& session, const std::string& from) {
 // output's own.
 TensorShape sample_shape(Session& session, const std::string& output) {
   Model& model = session.model();
-  const TensorShape shape = output.empty() ? model.outputs().at(0).shape().with_batch(1) : model.outputShape(output);
+  const TensorShape shape =
+      output.empty() ? model.outputs().at(0).shape().with_batch(1) : model.outputShape(output);
   return shape.size() == session.input_shape.size() ? session.input_shape : shape;
 }
 
@@ -158,8 +170,8 @@ ImageLayout image_layout(const TensorShape& shape) {
 }
 
 // `count` samples decoded from z ~ N(0, 1) (seeded) set as the output of `from`.
-std::vector<float> draw_samples(Session& session, const std::string& from, const std::string& output,
-                                size_t count, uint64_t seed) {
+std::vector<float> draw_samples(Session& session, const std::string& from,
+                                const std::string& output, size_t count, uint64_t seed) {
   Model& model = session.model();
   std::vector<float> z(count * model.outputShape(from).size());
   Rng rng(seed);
@@ -168,8 +180,8 @@ std::vector<float> draw_samples(Session& session, const std::string& from, const
 }
 
 // Writes `count` samples decoded from the sampling layer as a PNG grid at `path`.
-void write_samples(Session& session, const std::string& from, const std::string& output, size_t count,
-                   uint64_t seed, const std::string& path) {
+void write_samples(Session& session, const std::string& from, const std::string& output,
+                   size_t count, uint64_t seed, const std::string& path) {
   const std::string layer = sampling_layer(session, from);
   const std::vector<float> samples = draw_samples(session, layer, output, count, seed);
   write_image_grid(path, samples, count, image_layout(sample_shape(session, output)));
@@ -191,9 +203,9 @@ size_t write_reconstructions(Session& session, size_t count, const std::string& 
   return count;
 }
 
-int run_sample(const std::string& model_path, const std::vector<std::string>& overrides, const std::string& weights,
-               size_t count, uint64_t seed, const std::string& from, const std::string& output,
-               const std::string& out_path) {
+int run_sample(const std::string& model_path, const std::vector<std::string>& overrides,
+               const std::string& weights, size_t count, uint64_t seed, const std::string& from,
+               const std::string& output, const std::string& out_path) {
   Session session(model_path, overrides);
   load_weights(session.model(), weights);
   write_samples(session, from, output, count, seed, out_path);
@@ -233,14 +245,16 @@ double classifier_score(Session& classifier, const std::vector<float>& images, s
   try {
     return inception_score(outputs, classes);
   } catch (const Error& error) {
-    throw Error(classifier.file.path + ": the classifier's outputs are not probabilities (" + error.what() +
+    throw Error(classifier.file.path + ": the classifier's outputs are not probabilities (" +
+                error.what() +
                 "); score needs a classifier trained with Loss = cross or ending in a softmax");
   }
 }
 
 int run_score(const std::string& classifier_path, const std::string& classifier_weights,
-              const std::string& generator_path, const std::string& weights, bool real, size_t count,
-              uint64_t seed, const std::string& from, const std::string& output, const std::string& json_path) {
+              const std::string& generator_path, const std::string& weights, bool real,
+              size_t count, uint64_t seed, const std::string& from, const std::string& output,
+              const std::string& json_path) {
   Session classifier(classifier_path, {});
   load_weights(classifier.model(), classifier_weights);
   const size_t classes = classifier.model().outputs().at(0).shape().feature_size();
@@ -255,11 +269,11 @@ int run_score(const std::string& classifier_path, const std::string& classifier_
     const std::vector<float> samples = draw_samples(generator, layer, output, count, seed);
     const TensorShape shape = sample_shape(generator, output);
     if (shape.size() != classifier.input_shape.size())
-      throw Error(generator_path + " generates samples of " + shape.str() + "; the classifier " + classifier_path +
-                  " takes " + classifier.input_shape.str());
+      throw Error(generator_path + " generates samples of " + shape.str() + "; the classifier " +
+                  classifier_path + " takes " + classifier.input_shape.str());
     const double score = classifier_score(classifier, samples, count);
-    std::cout << "Inception score of " << count << " samples from " << generator_path << ": " << score
-              << " (of at most " << classes << ")" << std::endl;
+    std::cout << "Inception score of " << count << " samples from " << generator_path << ": "
+              << score << " (of at most " << classes << ")" << std::endl;
     json.add("samples", static_cast<double>(count));
     json.add("samples_score", score);
   }
@@ -269,8 +283,8 @@ int run_score(const std::string& classifier_path, const std::string& classifier_
     const size_t real_count = images.size() / classifier.input_shape.size();
     if (real_count == 0) throw Error(classifier_path + ": the dataset of real images is empty");
     const double score = classifier_score(classifier, images, real_count);
-    std::cout << "Inception score of " << real_count << " real images: " << score << " (of at most " << classes
-              << ")" << std::endl;
+    std::cout << "Inception score of " << real_count << " real images: " << score << " (of at most "
+              << classes << ")" << std::endl;
     json.add("real_images", static_cast<double>(real_count));
     json.add("real_score", score);
   }
@@ -278,8 +292,8 @@ int run_score(const std::string& classifier_path, const std::string& classifier_
   return 0;
 }
 
-int run_train(const std::string& model_path, std::vector<std::string> overrides, const std::string& resume,
-              const std::string& json_path, bool no_progress) {
+int run_train(const std::string& model_path, std::vector<std::string> overrides,
+              const std::string& resume, const std::string& json_path, bool no_progress) {
   Session session(model_path, overrides);
   Model& model = session.model();
   if (!session.file.train_set)
@@ -303,7 +317,9 @@ int run_train(const std::string& model_path, std::vector<std::string> overrides,
     validation = valid_data.get();
   }
   std::cout << "Training on " << train->size() << " samples"
-            << (validation ? ", validating on " + std::to_string(validation->size()) : std::string()) << std::endl;
+            << (validation ? ", validating on " + std::to_string(validation->size())
+                           : std::string())
+            << std::endl;
 
   TrainerOptions options = session.file.trainer;
   options.progress = !no_progress;
@@ -355,11 +371,13 @@ int run_train(const std::string& model_path, std::vector<std::string> overrides,
   return result.interrupted ? kExitInterrupted : 0;
 }
 
-int run_eval(const std::string& model_path, const std::vector<std::string>& overrides, const std::string& weights,
-             const std::string& json_path) {
+int run_eval(const std::string& model_path, const std::vector<std::string>& overrides,
+             const std::string& weights, const std::string& json_path) {
   Session session(model_path, overrides);
-  const std::optional<DatasetSpec>& spec = session.file.test_set ? session.file.test_set : session.file.valid_set;
-  if (!spec) throw Error(model_path + ": no [test_set] or [valid_set] section: nothing to evaluate on");
+  const std::optional<DatasetSpec>& spec =
+      session.file.test_set ? session.file.test_set : session.file.valid_set;
+  if (!spec)
+    throw Error(model_path + ": no [test_set] or [valid_set] section: nothing to evaluate on");
   load_weights(session.model(), weights);
   std::unique_ptr<Dataset> data = session.open(*spec);
   const EvaluationResult result = session.model().evaluate(*data);
@@ -383,13 +401,14 @@ std::vector<float> read_input(const std::string& path, std::optional<size_t> ind
   // By the file's name ("t10k-images-idx3-ubyte.gz"), not by the folders it is in.
   const bool idx = std::filesystem::path(path).filename().string().find("idx") != std::string::npos;
   if (index_option && !idx)
-    throw Error("--index picks an image of an IDX file; " + path + " is not one (its name has no 'idx')");
+    throw Error("--index picks an image of an IDX file; " + path +
+                " is not one (its name has no 'idx')");
   const size_t index = index_option.value_or(0);
   if (idx) {
     IdxDataset images(path, "");
     if (index >= images.size())
-      throw Error(path + " holds " + std::to_string(images.size()) + " images; --index " + std::to_string(index) +
-                  " is out of range");
+      throw Error(path + " holds " + std::to_string(images.size()) + " images; --index " +
+                  std::to_string(index) + " is out of range");
     std::vector<float> values(size);
     std::vector<Tensor> inputs = {Tensor(values.data(), session.input_shape)}, labels;
     images.read(index, inputs, labels);
@@ -419,10 +438,12 @@ std::vector<float> read_input(const std::string& path, std::optional<size_t> ind
     add(token);
   } else {
     values.resize(size);
-    in.read(reinterpret_cast<char*>(values.data()), static_cast<std::streamsize>(size * sizeof(float)));
+    in.read(reinterpret_cast<char*>(values.data()),
+            static_cast<std::streamsize>(size * sizeof(float)));
     if (in.gcount() != static_cast<std::streamsize>(size * sizeof(float)) || in.peek() != EOF)
-      throw Error(path + " is not one sample of raw float32: the model's input " + session.input_shape.str() +
-                  " takes exactly " + std::to_string(size * sizeof(float)) + " bytes");
+      throw Error(path + " is not one sample of raw float32: the model's input " +
+                  session.input_shape.str() + " takes exactly " +
+                  std::to_string(size * sizeof(float)) + " bytes");
   }
   if (values.size() != size)
     throw Error(path + " holds " + std::to_string(values.size()) + " values; the model's input " +
@@ -445,8 +466,10 @@ int run_predict(const std::string& model_path, const std::vector<std::string>& o
   } else if (session.model().loss() == "bce_with_logits") {
     for (float& score : scores) score = 1.0f / (1.0f + std::exp(-score));
   }
-  const size_t best = static_cast<size_t>(std::max_element(scores.begin(), scores.end()) - scores.begin());
-  std::cout << "class " << best << " (" << std::fixed << std::setprecision(4) << scores[best] << ")\n";
+  const size_t best =
+      static_cast<size_t>(std::max_element(scores.begin(), scores.end()) - scores.begin());
+  std::cout << "class " << best << " (" << std::fixed << std::setprecision(4) << scores[best]
+            << ")\n";
   for (size_t i = 0; i < scores.size(); ++i) std::cout << "  " << i << ": " << scores[i] << "\n";
   return 0;
 }
@@ -479,12 +502,14 @@ int run(int argc, char** argv) {
   train->add_option("--json", json_path, "write the final figures to this JSON file");
   train->add_flag("--no-progress", no_progress, "no live progress bar");
 
-  CLI::App* eval = app.add_subcommand("eval", "evaluate weights on the [test_set] (or [valid_set])");
+  CLI::App* eval =
+      app.add_subcommand("eval", "evaluate weights on the [test_set] (or [valid_set])");
   add_model(eval);
   eval->add_option("--weights", weights, "weights or checkpoint file")->required();
   eval->add_option("--json", json_path, "write the figures to this JSON file");
 
-  CLI::App* predict = app.add_subcommand("predict", "classify one input and print the class and its scores");
+  CLI::App* predict =
+      app.add_subcommand("predict", "classify one input and print the class and its scores");
   add_model(predict);
   predict->add_option("--weights", weights, "weights or checkpoint file")->required();
   predict
@@ -493,7 +518,8 @@ int run(int argc, char** argv) {
       ->required();
   predict->add_option("--index", index, "which image of an IDX file");
 
-  CLI::App* summary = app.add_subcommand("summary", "print the layer table with shapes, parameters and memory");
+  CLI::App* summary =
+      app.add_subcommand("summary", "print the layer table with shapes, parameters and memory");
   add_model(summary);
 
   std::string out_path, from, output, classifier_path, classifier_weights, generator_path;
@@ -501,36 +527,48 @@ int run(int argc, char** argv) {
   uint64_t seed = 1;
   bool real = false;
   CLI::App* sample = app.add_subcommand(
-      "sample", "draw images from a generative model (z ~ N(0, 1) set as a layer's output) into a PNG grid");
+      "sample",
+      "draw images from a generative model (z ~ N(0, 1) set as a layer's output) into a PNG grid");
   add_model(sample);
   sample->add_option("--weights", weights, "weights or checkpoint file")->required();
-  sample->add_option("-n,--count", sample_count, "number of samples (default 64)")->check(CLI::PositiveNumber);
+  sample->add_option("-n,--count", sample_count, "number of samples (default 64)")
+      ->check(CLI::PositiveNumber);
   sample->add_option("--seed", seed, "seed of the noise z (default 1)");
-  sample->add_option("--from", from, "the layer whose output z sets (default: the reparametrize layer)");
-  sample->add_option("--output", output, "the layer whose output is the image (default: the loss's input)");
+  sample->add_option("--from", from,
+                     "the layer whose output z sets (default: the reparametrize layer)");
+  sample->add_option("--output", output,
+                     "the layer whose output is the image (default: the loss's input)");
   sample->add_option("-o,--out", out_path, "the PNG file to write")->required();
 
   CLI::App* reconstruct = app.add_subcommand(
-      "reconstruct", "PNG grid of test images (else validation or training images) beside their reconstructions");
+      "reconstruct",
+      "PNG grid of test images (else validation or training images) beside their reconstructions");
   add_model(reconstruct);
   reconstruct->add_option("--weights", weights, "weights or checkpoint file")->required();
-  reconstruct->add_option("-n,--count", recon_count, "number of images (default 32)")->check(CLI::PositiveNumber);
+  reconstruct->add_option("-n,--count", recon_count, "number of images (default 32)")
+      ->check(CLI::PositiveNumber);
   reconstruct->add_option("-o,--out", out_path, "the PNG file to write")->required();
 
   CLI::App* score = app.add_subcommand(
-      "score", "Inception-Score-style quality of generated samples (and of real images) under a classifier");
+      "score",
+      "Inception-Score-style quality of generated samples (and of real images) under a classifier");
   score->add_option("--classifier", classifier_path, "the classifier's INI model file")->required();
-  score->add_option("--classifier-weights", classifier_weights, "the classifier's weights")->required();
-  CLI::Option* samples_from =
-      score->add_option("--samples-from", generator_path, "score samples of this generative model file");
+  score->add_option("--classifier-weights", classifier_weights, "the classifier's weights")
+      ->required();
+  CLI::Option* samples_from = score->add_option("--samples-from", generator_path,
+                                                "score samples of this generative model file");
   score->add_option("--weights", weights, "the generative model's weights")->needs(samples_from);
   samples_from->needs("--weights");
-  score->add_flag("--real", real, "score real images of the classifier's [test_set] too, as a reference");
-  score->add_option("-n,--count", score_count, "number of samples and of real images (default 1000)")
+  score->add_flag("--real", real,
+                  "score real images of the classifier's [test_set] too, as a reference");
+  score
+      ->add_option("-n,--count", score_count, "number of samples and of real images (default 1000)")
       ->check(CLI::PositiveNumber);
   score->add_option("--seed", seed, "seed of the noise z (default 1)");
-  score->add_option("--from", from, "the layer whose output z sets (default: the reparametrize layer)");
-  score->add_option("--output", output, "the layer whose output is the image (default: the loss's input)");
+  score->add_option("--from", from,
+                    "the layer whose output z sets (default: the reparametrize layer)");
+  score->add_option("--output", output,
+                    "the layer whose output is the image (default: the loss's input)");
   score->add_option("--json", json_path, "write the scores to this JSON file");
 
   try {
@@ -548,15 +586,17 @@ int run(int argc, char** argv) {
   if (*train) return run_train(model_path, overrides, resume, json_path, no_progress);
   if (*eval) return run_eval(model_path, overrides, weights, json_path);
   if (*predict) return run_predict(model_path, overrides, weights, input_path, index);
-  if (*sample) return run_sample(model_path, overrides, weights, sample_count, seed, from, output, out_path);
+  if (*sample)
+    return run_sample(model_path, overrides, weights, sample_count, seed, from, output, out_path);
   if (*reconstruct) return run_reconstruct(model_path, overrides, weights, recon_count, out_path);
   if (*score) {
     if (generator_path.empty() && !real) {
-      std::cerr << "edgetrain score: nothing to score: give --samples-from MODEL.ini --weights W, --real, or both\n";
+      std::cerr << "edgetrain score: nothing to score: give --samples-from MODEL.ini --weights W, "
+                   "--real, or both\n";
       return kExitUsage;
     }
-    return run_score(classifier_path, classifier_weights, generator_path, weights, real, score_count, seed, from,
-                     output, json_path);
+    return run_score(classifier_path, classifier_weights, generator_path, weights, real,
+                     score_count, seed, from, output, json_path);
   }
   return run_summary(model_path, overrides);
 }
