@@ -138,17 +138,28 @@ void activation_backward(ActivationType type, const float* x, const float* y, co
       if (dx != dy) std::copy(dy, dy + n, dx);
       break;
     case ActivationType::relu:
-      for (size_t i = 0; i < n; ++i) dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+      for (size_t i = 0; i < n; ++i) {
+        const float g = dy[i];  // read unconditionally: the select vectorizes
+        dx[i] = y[i] > 0.0f ? g : 0.0f;
+      }
       break;
     case ActivationType::leaky_relu:
-      for (size_t i = 0; i < n; ++i) dx[i] = y[i] > 0.0f ? dy[i] : kLeakySlope * dy[i];
+      for (size_t i = 0; i < n; ++i) {
+        const float g = dy[i];
+        dx[i] = y[i] > 0.0f ? g : kLeakySlope * g;
+      }
       break;
     case ActivationType::elu:
-      for (size_t i = 0; i < n; ++i) dx[i] = y[i] > 0.0f ? dy[i] : dy[i] * (y[i] + kEluAlpha);
+      for (size_t i = 0; i < n; ++i) {
+        const float g = dy[i];
+        dx[i] = y[i] > 0.0f ? g : g * (y[i] + kEluAlpha);
+      }
       break;
     case ActivationType::selu:
-      for (size_t i = 0; i < n; ++i)
-        dx[i] = y[i] > 0.0f ? dy[i] * kSeluScale : dy[i] * (y[i] + kSeluScale * kSeluAlpha);
+      for (size_t i = 0; i < n; ++i) {
+        const float g = dy[i];
+        dx[i] = y[i] > 0.0f ? g * kSeluScale : g * (y[i] + kSeluScale * kSeluAlpha);
+      }
       break;
     case ActivationType::sigmoid:
       for (size_t i = 0; i < n; ++i) dx[i] = dy[i] * y[i] * (1.0f - y[i]);
@@ -180,14 +191,22 @@ void activation_backward(ActivationType type, const float* x, const float* y, co
       break;
     }
     case ActivationType::relu6:
-      for (size_t i = 0; i < n; ++i) dx[i] = (y[i] > 0.0f && y[i] < 6.0f) ? dy[i] : 0.0f;
+      for (size_t i = 0; i < n; ++i) {
+        const float g = dy[i];
+        dx[i] = (y[i] > 0.0f && y[i] < 6.0f) ? g : 0.0f;
+      }
       break;
     case ActivationType::hard_swish:
-      for (size_t i = 0; i < n; ++i)
-        dx[i] = x[i] < -3.0f ? 0.0f : (x[i] <= 3.0f ? dy[i] * (x[i] / 3.0f + 0.5f) : dy[i]);
+      for (size_t i = 0; i < n; ++i) {
+        const float g = dy[i];
+        dx[i] = x[i] < -3.0f ? 0.0f : (x[i] <= 3.0f ? g * (x[i] / 3.0f + 0.5f) : g);
+      }
       break;
     case ActivationType::hard_sigmoid:
-      for (size_t i = 0; i < n; ++i) dx[i] = (y[i] > 0.0f && y[i] < 1.0f) ? dy[i] / 6.0f : 0.0f;
+      for (size_t i = 0; i < n; ++i) {
+        const float g = dy[i];
+        dx[i] = (y[i] > 0.0f && y[i] < 1.0f) ? g / 6.0f : 0.0f;
+      }
       break;
   }
 }

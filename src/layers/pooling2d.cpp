@@ -55,10 +55,20 @@ void Pooling2DLayer::Geometry::for_each_window(size_t planes, Visit visit) const
 
 size_t Pooling2DLayer::argmax_in_window(const float* plane, size_t in_w, const Window& window) {
   size_t best = window.h_begin * in_w + window.w_begin;
+  float best_value = plane[best];
   for (size_t h = window.h_begin; h < window.h_end; ++h) {
     for (size_t w = window.w_begin; w < window.w_end; ++w) {
       const size_t i = h * in_w + w;
-      if (plane[i] > plane[best] || std::isnan(plane[i])) best = i;
+      const float value = plane[i];
+      if (std::isnan(value)) {  // rare: the branch predicts well
+        best = i;
+        best_value = value;
+        continue;
+      }
+      // Selects rather than a branch: on real data the comparison is a coin toss.
+      const size_t greater = size_t{0} - static_cast<size_t>(value > best_value);
+      best = (i & greater) | (best & ~greater);
+      best_value = std::max(best_value, value);  // stays NaN once NaN
     }
   }
   return best;
