@@ -69,8 +69,10 @@ class Conv2DLayer : public Layer {
   size_t positions_ = 0;       // OH * OW
   bool pointwise_ = false;     // 1x1, stride 1, no padding: im2col is the identity
   bool trainable_ = true;
+  size_t slots_ = 1;          // chunks of the per-sample loop, each with its own scratch
   int forward_columns_ = -1;  // tensor indices, -1 when pointwise_
   int backward_columns_ = -1;
+  int weight_partials_ = -1;  // weight-gradient sums of chunks 1.., -1 when slots_ == 1
 };
 
 }  // namespace edgetrain

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "edgetrain/properties.h"
+#include "kernels/threads.h"
 
 namespace edgetrain {
 
@@ -37,13 +38,16 @@ void Adam::apply(Tensor& weight, const Tensor& grad, std::span<Tensor> state,
   const float bias_correction1 = static_cast<float>(1.0 - std::pow(beta1_, t));
   const float bias_correction2_sqrt = static_cast<float>(std::sqrt(1.0 - std::pow(beta2_, t)));
   const float step_size = step.learning_rate / bias_correction1;
-  for (size_t i = 0; i < weight.size(); ++i) {
-    const float d = g[i] + weight_decay_ * w[i];
-    m[i] = beta1_ * m[i] + (1.0f - beta1_) * d;
-    v[i] = beta2_ * v[i] + (1.0f - beta2_) * d * d;
-    const float denominator = std::sqrt(v[i]) / bias_correction2_sqrt + epsilon_;
-    w[i] -= step_size * m[i] / denominator;
-  }
+  // Every weight is updated on its own: any split over threads gives the same values.
+  kernels::parallel_ranges(weight.size(), 8, [&](size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i) {
+      const float d = g[i] + weight_decay_ * w[i];
+      m[i] = beta1_ * m[i] + (1.0f - beta1_) * d;
+      v[i] = beta2_ * v[i] + (1.0f - beta2_) * d * d;
+      const float denominator = std::sqrt(v[i]) / bias_correction2_sqrt + epsilon_;
+      w[i] -= step_size * m[i] / denominator;
+    }
+  });
 }
 
 }  // namespace edgetrain
