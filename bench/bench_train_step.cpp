@@ -3,7 +3,12 @@
 // fc 10, cross entropy, Adam) on random data, under several thread policies alternated
 // within one run, so that the shared machine's noise hits every variant alike.
 //
-//   build/bench/bench_train_step [--steps 20] [--rounds 15] [--batch 64] [--variants abcdef]
+//   build/bench/bench_train_step [--steps 20] [--rounds 15] [--batch 64] [--variants abcdefg]
+//                                [--warmup 2] [--pause-ms 200]
+//
+// Every round runs each variant in turn (the order rotates): a pause of pause-ms (so the
+// previous variant's idle threads stop spinning), warmup untimed steps, then steps timed
+// steps.
 //
 // Variants (src/kernels/threads.h):
 //   a  serial loops, OpenBLAS with its own thread count (the code before OpenMP)
@@ -13,6 +18,7 @@
 //   d  c, but OpenBLAS is held to 1 thread only inside conv2d's parallel loop
 //   e  a with OpenBLAS at 1 thread: no threads at all
 //   f  serial loops, conv2d's per-sample loop split over OpenMP threads, OpenBLAS at 1
+//   g  OpenMP in the non-GEMM loops, serial conv2d samples, OpenBLAS at 1
 //
 // Each variant trains its own model (same seed, same batches). Prints, per variant, the
 // median step time and its ratio to variant a (median of the per-round ratios), the
@@ -30,6 +36,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "edgetrain/model.h"
@@ -126,8 +133,8 @@ double median(std::vector<double> values) {
 }
 
 struct Options {
-  size_t steps = 20, rounds = 15, batch = 64;
-  std::string variants = "abcdef";
+  size_t steps = 20, rounds = 15, batch = 64, warmup = 2, pause_ms = 200;
+  std::string variants = "abcdefg";
 };
 
 Options parse(int argc, char** argv) {
@@ -139,12 +146,18 @@ Options parse(int argc, char** argv) {
       options.steps = std::strtoul(argv[++i], nullptr, 10);
     else if (arg == "--rounds" && value)
       options.rounds = std::strtoul(argv[++i], nullptr, 10);
+    else if (arg == "--warmup" && value)
+      options.warmup = std::strtoul(argv[++i], nullptr, 10);
+    else if (arg == "--pause-ms" && value)
+      options.pause_ms = std::strtoul(argv[++i], nullptr, 10);
     else if (arg == "--batch" && value)
       options.batch = std::strtoul(argv[++i], nullptr, 10);
     else if (arg == "--variants" && value)
       options.variants = argv[++i];
     else {
-      std::fprintf(stderr, "usage: %s [--steps N] [--rounds R] [--batch B] [--variants abcdef]\n",
+      std::fprintf(stderr,
+                   "usage: %s [--steps N] [--rounds R] [--batch B] [--variants abcdefg] "
+                   "[--warmup N] [--pause-ms MS]\n",
                    argv[0]);
       std::exit(2);
     }
@@ -181,6 +194,7 @@ int main(int argc, char** argv) {
       {'d', "OpenMP loops + conv samples, OpenBLAS 1 in conv", {cores, cores, blas_default}},
       {'e', "serial loops, OpenBLAS 1", {1, 1, 1}},
       {'f', "serial loops, OpenMP conv samples, OpenBLAS 1", {1, cores, 1}},
+      {'g', "OpenMP loops, serial conv samples, OpenBLAS 1", {cores, 1, 1}},
   };
   std::vector<Variant> variants;
   for (char name : options.variants) {
@@ -220,7 +234,14 @@ int main(int argc, char** argv) {
       const size_t v = (round + k) % v_count;  // rotate the order every round
       Net& net = nets[v];
       kernels::set_thread_policy(variants[v].policy);
+      // Idle threads of the previous variant's pools (OpenBLAS workers spin about 0.1 s
+      // after their last GEMM) would otherwise take a core from this one.
+      std::this_thread::sleep_for(std::chrono::milliseconds(options.pause_ms));
       next_batch = first_batch;
+      for (size_t s = 0; s < options.warmup; ++s) {
+        step(net, next_batch);
+        next_batch = (next_batch + 1) % data.images.size();
+      }
       for (auto& [name, layer] : net.layers) layer->reset();
       std::vector<double> times;
       const double cpu_start = process_cpu_seconds();
