@@ -4,8 +4,12 @@
 //   sgemm/<layer>_<pass>/blas_threads:T   the GEMM a layer issues (per sample for conv2d),
 //       with the transposes the layer uses; counters GFLOPs (rate) and of_peak (fraction
 //       of sgemm/square_512 at the same thread count, measured in the same run);
+//   elementwise/add_inplace/N             one elementwise kernel (forks above
+//       kernels::kParallelMinWork element operations);
 //   layer/<layer>/<phase>                 a real layer inside a compiled graph (planner,
-//       executor), timing forward or backward (calc_gradient + calc_derivative) alone.
+//       executor), timing forward or backward (calc_gradient + calc_derivative) alone,
+//       under edgetrain's thread policy (OpenBLAS on one thread, OpenMP on
+//       OMP_NUM_THREADS threads: compare runs with OMP_NUM_THREADS=1 and unset).
 //
 //   build/bench/bench_kernels [--benchmark_filter=sgemm] [--benchmark_repetitions=5]
 #include <benchmark/benchmark.h>
@@ -22,7 +26,9 @@
 #include "edgetrain/rng.h"
 #include "graph/executor.h"
 #include "graph/graph.h"
+#include "kernels/elementwise.h"
 #include "kernels/gemm.h"
+#include "kernels/threads.h"
 #include "timed_layer.h"
 
 namespace {
@@ -126,6 +132,24 @@ void BM_sgemm(benchmark::State& state, const GemmShape& s) {
   openblas_set_num_threads(saved);
 }
 
+// ------------------------------------------------------------------------- elementwise
+
+// dst += src at the sizes of the CNN's activations (conv1 output 64x8x28x28 = 401408,
+// pool2 output 64x16x7x7 = 50176) and of fc1's (64x128 = 8192), the last one below the
+// size where loops fork (kernels::kParallelMinWork).
+void BM_add_inplace(benchmark::State& state) {
+  const size_t n = static_cast<size_t>(state.range(0));
+  std::vector<float> dst = random_vector(n, 1);
+  const std::vector<float> src = random_vector(n, 2);
+  for (auto _ : state) {
+    kernels::add_inplace(dst.data(), src.data(), n);
+    benchmark::DoNotOptimize(dst.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * n * 3 * sizeof(float)));
+  state.SetLabel(std::to_string(kernels::loop_threads(n)) + " thread(s)");
+}
+
 // ------------------------------------------------------------------------------ layers
 
 // One layer on a compiled graph: input(s) -> layer, with input gradients on so that
@@ -149,16 +173,18 @@ class LayerRig {
                        {"under_test", &layer_->layer(), {"in"}, std::nullopt, true}},
                       options));
     executor_ = std::make_unique<Executor>(*graph_, optimizer_.get(), nullptr, 1);
-    Tensor input = executor_->tensor(graph_->input_tensors.at(0));
-    const std::vector<float> values = random_vector(input.size(), 3);
-    std::copy(values.begin(), values.end(), input.data());
+    input_values_ = random_vector(executor_->tensor(graph_->input_tensors.at(0)).size(), 3);
     for (int id : graph_->external_gradients)
       gradients_.push_back({id, random_vector(executor_->tensor(id).size(), 4)});
   }
 
-  // One training iteration; returns the seconds of forward or of backward.
+  // One training iteration; returns the layer's times. The input and the output gradient
+  // are written before every pass (untimed): the planner lends their memory to other
+  // tensors in between, and a layer's speed can depend on the values (NaN, denormals).
   bench::TimedLayer::Times iteration() {
     timed_->reset();
+    std::copy(input_values_.begin(), input_values_.end(),
+              executor_->tensor(graph_->input_tensors.at(0)).data());
     executor_->forward(true);
     for (const auto& [id, values] : gradients_)
       std::copy(values.begin(), values.end(), executor_->tensor(id).data());
@@ -172,6 +198,7 @@ class LayerRig {
   std::unique_ptr<Optimizer> optimizer_;
   std::unique_ptr<CompiledGraph> graph_;
   std::unique_ptr<Executor> executor_;
+  std::vector<float> input_values_;
   std::vector<std::pair<int, std::vector<float>>> gradients_;
 };
 
@@ -232,6 +259,11 @@ void register_all() {
         ->ArgName("blas_threads")
         ->Arg(1)
         ->Arg(2);
+  benchmark::RegisterBenchmark("elementwise/add_inplace", BM_add_inplace)
+      ->Arg(8192)
+      ->Arg(50176)
+      ->Arg(401408)
+      ->Unit(benchmark::kMicrosecond);
   for (const LayerCase& c : layer_cases())
     for (bool forward : {true, false})
       benchmark::RegisterBenchmark(
@@ -244,6 +276,8 @@ void register_all() {
 
 int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
+  // The layers run as in a Model (OpenBLAS on one thread); sgemm sets its own count.
+  kernels::apply_thread_policy();
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::AddCustomContext(
       "openblas", std::string(openblas_get_config()) + ", core " + openblas_get_corename());

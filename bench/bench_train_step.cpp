@@ -1,30 +1,32 @@
 // Times training steps of the example CNN (Fashion-MNIST shape 1:28:28, batch 64:
 // conv 8 3x3 same relu, max-pool 2, conv 16 3x3 same relu, max-pool 2, fc 128 relu,
-// fc 10, cross entropy, Adam) on random data, under several thread policies alternated
-// within one run, so that the shared machine's noise hits every variant alike.
+// fc 10, cross entropy, Adam) on random data, under thread settings alternated within
+// one run, so that the shared machine's noise hits every variant alike.
 //
-//   build/bench/bench_train_step [--steps 20] [--rounds 15] [--batch 64] [--variants abcdefg]
+//   build/bench/bench_train_step [--steps 20] [--rounds 15] [--batch 64] [--variants ecad]
 //                                [--warmup 2] [--pause-ms 200]
 //
 // Every round runs each variant in turn (the order rotates): a pause of pause-ms (so the
 // previous variant's idle threads stop spinning), warmup untimed steps, then steps timed
 // steps.
 //
-// Variants (src/kernels/threads.h):
-//   a  serial loops, OpenBLAS with its own thread count (the code before OpenMP)
-//   b  OpenMP in the non-GEMM loops (elementwise, activation, pooling, batch norm,
-//      im2col/col2im, optimizer), OpenBLAS as in a
-//   c  b, plus conv2d's per-sample loop split over OpenMP threads, OpenBLAS at 1 thread
-//   d  c, but OpenBLAS is held to 1 thread only inside conv2d's parallel loop
-//   e  a with OpenBLAS at 1 thread: no threads at all
-//   f  serial loops, conv2d's per-sample loop split over OpenMP threads, OpenBLAS at 1
-//   g  OpenMP in the non-GEMM loops, serial conv2d samples, OpenBLAS at 1
+// Variants (set with omp_set_num_threads / openblas_set_num_threads between rounds; the
+// models are compiled once, with OpenMP at all cores):
+//   e  no threads: OpenMP 1 thread, OpenBLAS 1 thread
+//   c  edgetrain's thread policy (src/kernels/threads.h): OpenMP on every core (at most
+//      kMaxThreads), OpenBLAS on 1 thread
+//   a  OpenMP 1 thread, OpenBLAS at its default (one per core): the code before OpenMP
+//   d  OpenMP on every core and OpenBLAS at its default: both pools
+// Ratios are to the first variant listed. Variants b, f and g of bench/README.md (OpenMP
+// in only some of the loops) need the experiment commit 65c2139 and its copy of this
+// program.
 //
 // Each variant trains its own model (same seed, same batches). Prints, per variant, the
 // median step time and its ratio to variant a (median of the per-round ratios), the
 // per-layer forward / calc_gradient / calc_derivative times (TimedLayer around each
 // layer: the executor is unchanged), and whether the weights match variant a bit for bit.
 #include <cblas.h>
+#include <omp.h>
 
 #include <algorithm>
 #include <chrono>
@@ -54,7 +56,8 @@ namespace kernels = edgetrain::kernels;
 struct Variant {
   char name;
   const char* description;
-  kernels::ThreadPolicy policy;
+  int omp_threads;
+  int blas_threads;
 };
 
 struct Net {
@@ -134,7 +137,7 @@ double median(std::vector<double> values) {
 
 struct Options {
   size_t steps = 20, rounds = 15, batch = 64, warmup = 2, pause_ms = 200;
-  std::string variants = "abcdefg";
+  std::string variants = "ecad";
 };
 
 Options parse(int argc, char** argv) {
@@ -156,7 +159,7 @@ Options parse(int argc, char** argv) {
       options.variants = argv[++i];
     else {
       std::fprintf(stderr,
-                   "usage: %s [--steps N] [--rounds R] [--batch B] [--variants abcdefg] "
+                   "usage: %s [--steps N] [--rounds R] [--batch B] [--variants ecad] "
                    "[--warmup N] [--pause-ms MS]\n",
                    argv[0]);
       std::exit(2);
@@ -174,27 +177,27 @@ Options parse(int argc, char** argv) {
 int main(int argc, char** argv) {
   const Options options = parse(argc, argv);
   const int blas_default = openblas_get_num_threads();
-  const int cores = omp_get_num_procs();
-  const char* coretype = std::getenv("OPENBLAS_CORETYPE");
+  const unsigned cores = std::thread::hardware_concurrency();
+  const int omp_default = omp_get_max_threads();
+  const auto env = [](const char* name) {
+    const char* value = std::getenv(name);
+    return value ? value : "(unset)";
+  };
   std::printf(
-      "OpenBLAS %s, core %s, %d threads by default; OpenMP %d processors; "
-      "OPENBLAS_CORETYPE=%s\n",
-      openblas_get_config(), openblas_get_corename(), blas_default, cores,
-      coretype ? coretype : "(unset)");
+      "OpenBLAS %s, core %s, %d threads by default; OpenMP %d threads by default; %u cores; "
+      "OPENBLAS_CORETYPE=%s OMP_WAIT_POLICY=%s\n",
+      openblas_get_config(), openblas_get_corename(), blas_default, omp_default, cores,
+      env("OPENBLAS_CORETYPE"), env("OMP_WAIT_POLICY"));
   std::printf(
       "batch %zu, %zu rounds of %zu steps per variant, variants alternated; "
       "load average %s\n\n",
       options.batch, options.rounds, options.steps, load_average().c_str());
 
   const std::vector<Variant> all = {
-      // {loop_threads, sample_threads, blas_threads}
-      {'a', "serial loops, OpenBLAS default", {1, 1, blas_default}},
-      {'b', "OpenMP loops, OpenBLAS default", {cores, 1, blas_default}},
-      {'c', "OpenMP loops + conv samples, OpenBLAS 1", {cores, cores, 1}},
-      {'d', "OpenMP loops + conv samples, OpenBLAS 1 in conv", {cores, cores, blas_default}},
-      {'e', "serial loops, OpenBLAS 1", {1, 1, 1}},
-      {'f', "serial loops, OpenMP conv samples, OpenBLAS 1", {1, cores, 1}},
-      {'g', "OpenMP loops, serial conv samples, OpenBLAS 1", {cores, 1, 1}},
+      {'e', "no threads (OpenMP 1, OpenBLAS 1)", 1, 1},
+      {'c', "thread policy (OpenMP all cores, OpenBLAS 1)", omp_default, 1},
+      {'a', "OpenMP 1, OpenBLAS default (before)", 1, blas_default},
+      {'d', "OpenMP all cores, OpenBLAS default", omp_default, blas_default},
   };
   std::vector<Variant> variants;
   for (char name : options.variants) {
@@ -207,12 +210,10 @@ int main(int argc, char** argv) {
     variants.push_back(*found);
   }
 
-  // One model per variant, compiled under its policy (conv2d sizes its scratch then).
+  // One model per variant; Model::initialize applies the thread policy, each round then
+  // sets its variant's OpenBLAS thread count.
   std::vector<Net> nets;
-  for (const Variant& variant : variants) {
-    kernels::set_thread_policy(variant.policy);
-    nets.push_back(build_cnn(options.batch));
-  }
+  for (size_t v = 0; v < variants.size(); ++v) nets.push_back(build_cnn(options.batch));
   const Data data = make_data(4, options.batch);
   size_t next_batch = 0;
   const auto step = [&](Net& net, size_t b) {
@@ -233,7 +234,8 @@ int main(int argc, char** argv) {
     for (size_t k = 0; k < v_count; ++k) {
       const size_t v = (round + k) % v_count;  // rotate the order every round
       Net& net = nets[v];
-      kernels::set_thread_policy(variants[v].policy);
+      omp_set_num_threads(variants[v].omp_threads);
+      openblas_set_num_threads(variants[v].blas_threads);
       // Idle threads of the previous variant's pools (OpenBLAS workers spin about 0.1 s
       // after their last GEMM) would otherwise take a core from this one.
       std::this_thread::sleep_for(std::chrono::milliseconds(options.pause_ms));
@@ -269,8 +271,8 @@ int main(int argc, char** argv) {
     }
   }
 
-  std::printf("%-3s %-50s %10s %12s %13s %9s\n", "", "variant", "step ms", "ratio to a",
-              "ratio IQR", "CPU ms");
+  std::printf("%-3s %-50s %10s %12s %13s %9s\n", "", "variant", "step ms", "ratio", "ratio IQR",
+              "CPU ms");
   for (size_t v = 0; v < v_count; ++v) {
     std::vector<double> ratios;
     for (size_t r = 0; r < options.rounds; ++r) ratios.push_back(step_ms[v][r] / step_ms[0][r]);

@@ -2,8 +2,6 @@
 
 #include <algorithm>
 
-#include "kernels/threads.h"
-
 namespace edgetrain::kernels {
 namespace {
 
@@ -108,35 +106,30 @@ void im2col(const float* image, const ConvGeometry& geometry, size_t first_chann
             float* columns) {
   const size_t plane_size = geometry.height * geometry.width;
   const size_t row_size = geometry.out_h() * geometry.out_w();
-  const size_t taps = geometry.kernel_size();
-  // Every row is written by one thread.
-  parallel_ranges(channels * taps, row_size, [&](size_t begin, size_t end) {
-    for (size_t r = begin; r < end; ++r) {
-      const size_t c = first_channel + r / taps, tap = r % taps;
-      unfold_row(image + c * plane_size, geometry, tap / geometry.kernel_w, tap % geometry.kernel_w,
-                 columns + r * row_size);
+  float* row = columns;
+  for (size_t c = first_channel; c < first_channel + channels; ++c) {
+    for (size_t ki = 0; ki < geometry.kernel_h; ++ki) {
+      for (size_t kj = 0; kj < geometry.kernel_w; ++kj) {
+        unfold_row(image + c * plane_size, geometry, ki, kj, row);
+        row += row_size;
+      }
     }
-  });
+  }
 }
 
 void col2im(const float* columns, const ConvGeometry& geometry, size_t first_channel,
             size_t channels, float* image) {
   const size_t plane_size = geometry.height * geometry.width;
   const size_t row_size = geometry.out_h() * geometry.out_w();
-  const size_t taps = geometry.kernel_size();
-  // Split over channels: a channel plane's taps add into it in the serial order.
-  parallel_ranges(channels, taps * row_size, [&](size_t begin, size_t end) {
-    for (size_t local = begin; local < end; ++local) {
-      const float* row = columns + local * taps * row_size;
-      float* plane = image + (first_channel + local) * plane_size;
-      for (size_t ki = 0; ki < geometry.kernel_h; ++ki) {
-        for (size_t kj = 0; kj < geometry.kernel_w; ++kj) {
-          fold_row(row, geometry, ki, kj, plane);
-          row += row_size;
-        }
+  const float* row = columns;
+  for (size_t c = first_channel; c < first_channel + channels; ++c) {
+    for (size_t ki = 0; ki < geometry.kernel_h; ++ki) {
+      for (size_t kj = 0; kj < geometry.kernel_w; ++kj) {
+        fold_row(row, geometry, ki, kj, image + c * plane_size);
+        row += row_size;
       }
     }
-  });
+  }
 }
 
 }  // namespace edgetrain::kernels

@@ -118,7 +118,9 @@ void activation_forward(ActivationType type, const float* x, float* y, size_t n,
       each_index(n, 8, [&](size_t i) { y[i] = x[i] > 0.0f ? x[i] : kEluAlpha * std::expm1(x[i]); });
       break;
     case ActivationType::selu:
-      each_index(n, 8, [&](size_t i) { y[i] = kSeluScale * (x[i] > 0.0f ? x[i] : kSeluAlpha * std::expm1(x[i])); });
+      each_index(n, 8, [&](size_t i) {
+        y[i] = kSeluScale * (x[i] > 0.0f ? x[i] : kSeluAlpha * std::expm1(x[i]));
+      });
       break;
     case ActivationType::sigmoid:
       each_index(n, 8, [&](size_t i) { y[i] = sigmoid(x[i]); });
@@ -133,16 +135,21 @@ void activation_forward(ActivationType type, const float* x, float* y, size_t n,
       each_index(n, 8, [&](size_t i) { y[i] = x[i] * sigmoid(x[i]); });
       break;
     case ActivationType::gelu:
-      each_index(n, 8, [&](size_t i) { y[i] = 0.5f * x[i] * (1.0f + std::erf(x[i] * static_cast<float>(std::numbers::sqrt2 / 2))); });
+      each_index(n, 8, [&](size_t i) {
+        y[i] = 0.5f * x[i] * (1.0f + std::erf(x[i] * static_cast<float>(std::numbers::sqrt2 / 2)));
+      });
       break;
     case ActivationType::relu6:
       each_index(n, 1, [&](size_t i) { y[i] = std::min(std::max(x[i], 0.0f), 6.0f); });
       break;
     case ActivationType::hard_swish:
-      each_index(n, 1, [&](size_t i) { y[i] = x[i] * std::min(std::max(x[i] + 3.0f, 0.0f), 6.0f) / 6.0f; });
+      each_index(n, 1, [&](size_t i) {
+        y[i] = x[i] * std::min(std::max(x[i] + 3.0f, 0.0f), 6.0f) / 6.0f;
+      });
       break;
     case ActivationType::hard_sigmoid:
-      each_index(n, 1, [&](size_t i) { y[i] = std::min(std::max(x[i] + 3.0f, 0.0f), 6.0f) / 6.0f; });
+      each_index(n, 1,
+                 [&](size_t i) { y[i] = std::min(std::max(x[i] + 3.0f, 0.0f), 6.0f) / 6.0f; });
       break;
   }
 }
@@ -187,7 +194,8 @@ void activation_backward(ActivationType type, const float* x, const float* y, co
       each_row(n, row_length, 2, [&](size_t row) {
         double dot = 0.0;
         for (size_t i = row; i < row + row_length; ++i) dot += static_cast<double>(dy[i]) * y[i];
-        for (size_t i = row; i < row + row_length; ++i) dx[i] = y[i] * (dy[i] - static_cast<float>(dot));
+        for (size_t i = row; i < row + row_length; ++i)
+          dx[i] = y[i] * (dy[i] - static_cast<float>(dot));
       });
       break;
     case ActivationType::swish:
@@ -198,7 +206,8 @@ void activation_backward(ActivationType type, const float* x, const float* y, co
       break;
     case ActivationType::gelu: {
       const float inv_sqrt2 = static_cast<float>(std::numbers::sqrt2 / 2);
-      const float inv_sqrt_2pi = static_cast<float>(std::numbers::inv_sqrtpi * std::numbers::sqrt2 / 2);
+      const float inv_sqrt_2pi =
+          static_cast<float>(std::numbers::inv_sqrtpi * std::numbers::sqrt2 / 2);
       each_index(n, 8, [&](size_t i) {
         float cdf = 0.5f * (1.0f + std::erf(x[i] * inv_sqrt2));
         float pdf = inv_sqrt_2pi * std::exp(-0.5f * x[i] * x[i]);

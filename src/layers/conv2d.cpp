@@ -192,16 +192,15 @@ void Conv2DLayer::declare_tensors(FinalizeContext& context, const TensorShape& o
   if (bias_)
     context.request_weight(
         {"bias", TensorShape(1, 1, 1, filters_), bias_initializer_, fan_in, fan_out, true});
-  // With the per-sample loop split into chunks, each chunk has its own columns and (but
-  // the first) its own weight-gradient partial sum.
-  const kernels::ThreadPolicy& policy = kernels::thread_policy();
-  slots_ = std::min<size_t>(static_cast<size_t>(std::max(policy.sample_threads, 1)),
-                            context.batch());
+  // The per-sample loops run on up to slots_ threads, each with its own columns; the
+  // weight gradient sums gradient_chunks_ fixed chunks of the batch, chunk 0 into the
+  // gradient itself and the others into partial sums (kernels/threads.h).
+  slots_ = std::min<size_t>(static_cast<size_t>(kernels::max_threads()), context.batch());
+  gradient_chunks_ = std::min(kernels::kGradientChunks, context.batch());
   forward_columns_ = backward_columns_ = weight_partials_ = -1;
-  if (slots_ > 1 && trainable_)
+  if (gradient_chunks_ > 1 && trainable_)
     weight_partials_ = static_cast<int>(context.request_tensor(
-        "weight_grad_partials",
-        TensorShape(slots_ - 1, 1, filters_, column_rows_),
+        "weight_grad_partials", TensorShape(gradient_chunks_ - 1, 1, filters_, column_rows_),
         Lifespan::backward));
   if (!pointwise_) {
     const TensorShape columns(slots_, 1, column_rows_, positions_);
@@ -229,8 +228,9 @@ void Conv2DLayer::forward(RunContext& context) {
   float* z = activation_.pre_activation(context);
   const size_t batch = input.batch();
   const size_t chunks = std::min(slots_, batch);
-  kernels::parallel_chunks(chunks, batch * output_sample * column_rows_, [&](size_t chunk) {
-    float* scratch = columns ? columns + chunk * column_rows_ * positions_ : nullptr;
+  const size_t work = batch * output_sample * column_rows_;
+  kernels::parallel_chunks(chunks, slots_, work, [&](size_t chunk, size_t slot) {
+    float* scratch = columns ? columns + slot * column_rows_ * positions_ : nullptr;
     for (size_t n = chunk_begin(batch, chunks, chunk); n < chunk_begin(batch, chunks, chunk + 1);
          ++n) {
       const float* image = input.data() + n * input_sample;
@@ -254,10 +254,10 @@ void Conv2DLayer::calc_gradient(RunContext& context) {
   if (bias_ && context.needs_weight_grad(1)) bias_gradient(context, output_grad);
 }
 
-// dW_g = sum over samples of dY_g[O/g x OH*OW] * columns_g^T. Each chunk of samples sums
-// into its own buffer (the first sample overwrites with GEMM beta 0, later ones accumulate
-// with beta 1); the chunks' sums are then added in chunk order. The chunks are fixed at
-// compile time, so the result does not depend on how many threads run them.
+// dW_g = sum over samples of dY_g[O/g x OH*OW] * columns_g^T. Each of the fixed chunks of
+// the batch sums into its own buffer (its first sample overwrites with GEMM beta 0, the
+// others accumulate with beta 1); the chunks' sums are then added in chunk order. The
+// chunks do not follow the thread count, so neither does the result.
 void Conv2DLayer::weight_gradient(RunContext& context, const float* output_grad) const {
   const Tensor& input = context.input();
   const size_t input_sample = input.shape().feature_size();
@@ -267,18 +267,19 @@ void Conv2DLayer::weight_gradient(RunContext& context, const float* output_grad)
   float* partials = optional_tensor(context, weight_partials_);
   float* columns = optional_tensor(context, backward_columns_);
   const size_t batch = input.batch();
-  const size_t chunks = std::min(slots_, batch);
-  kernels::parallel_chunks(chunks, batch * output_sample * column_rows_, [&](size_t chunk) {
+  const size_t chunks = std::min(gradient_chunks_, batch);
+  const size_t work = batch * output_sample * column_rows_;
+  kernels::parallel_chunks(chunks, slots_, work, [&](size_t chunk, size_t slot) {
     float* sum = chunk == 0 ? weight_grad : partials + (chunk - 1) * weight_size;
-    float* scratch = columns ? columns + chunk * column_rows_ * positions_ : nullptr;
+    float* scratch = columns ? columns + slot * column_rows_ * positions_ : nullptr;
     const size_t first = chunk_begin(batch, chunks, chunk);
     for (size_t n = first; n < chunk_begin(batch, chunks, chunk + 1); ++n) {
       const float beta = n == first ? 0.0f : 1.0f;
       for (size_t g = 0; g < groups_; ++g) {
         kernels::gemm(false, true, group_filters_, column_rows_, positions_, 1.0f,
-                      output_grad + n * output_sample + g * group_filters_ * positions_,
-                      positions_, group_columns(input.data() + n * input_sample, g, scratch),
-                      positions_, beta, sum + g * group_filters_ * column_rows_, column_rows_);
+                      output_grad + n * output_sample + g * group_filters_ * positions_, positions_,
+                      group_columns(input.data() + n * input_sample, g, scratch), positions_, beta,
+                      sum + g * group_filters_ * column_rows_, column_rows_);
       }
     }
   });
@@ -313,8 +314,9 @@ void Conv2DLayer::calc_derivative(RunContext& context) {
   if (!pointwise_) input_grad.fill(0.0f);  // col2im accumulates
   const size_t batch = input_grad.batch();
   const size_t chunks = std::min(slots_, batch);
-  kernels::parallel_chunks(chunks, batch * output_sample * column_rows_, [&](size_t chunk) {
-    float* scratch = columns ? columns + chunk * column_rows_ * positions_ : nullptr;
+  const size_t work = batch * output_sample * column_rows_;
+  kernels::parallel_chunks(chunks, slots_, work, [&](size_t chunk, size_t slot) {
+    float* scratch = columns ? columns + slot * column_rows_ * positions_ : nullptr;
     for (size_t n = chunk_begin(batch, chunks, chunk); n < chunk_begin(batch, chunks, chunk + 1);
          ++n) {
       float* image_grad = input_grad.data() + n * input_sample;
@@ -323,8 +325,8 @@ void Conv2DLayer::calc_derivative(RunContext& context) {
         // columns_g[K x OH*OW] = W_g^T[K x O/g] * dY_g[O/g x OH*OW]
         kernels::gemm(true, false, column_rows_, positions_, group_filters_, 1.0f,
                       weight + g * group_filters_ * column_rows_, column_rows_,
-                      output_grad + n * output_sample + g * group_filters_ * positions_,
-                      positions_, 0.0f, target, positions_);
+                      output_grad + n * output_sample + g * group_filters_ * positions_, positions_,
+                      0.0f, target, positions_);
         if (!pointwise_)
           kernels::col2im(scratch, geometry_, g * group_channels_, group_channels_, image_grad);
       }

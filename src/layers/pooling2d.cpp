@@ -247,16 +247,14 @@ void Pooling2DLayer::derivative_max(RunContext& context) const {
   const float* argmax = context.tensor(argmax_).data();
   float* input_grad = context.input_grad().data();
   // Overlapping windows may share a maximum: accumulate, plane by plane.
-  kernels::parallel_ranges(output_grad.size() / out_plane, in_plane + out_plane,
-                           [&](size_t begin, size_t end) {
-                             std::fill(input_grad + begin * in_plane, input_grad + end * in_plane,
-                                       0.0f);
-                             for (size_t o = begin * out_plane; o < end * out_plane; ++o) {
-                               const size_t plane = o / out_plane;
-                               input_grad[plane * in_plane + static_cast<size_t>(argmax[o])] +=
-                                   output_grad[o];
-                             }
-                           });
+  kernels::parallel_ranges(
+      output_grad.size() / out_plane, in_plane + out_plane, [&](size_t begin, size_t end) {
+        std::fill(input_grad + begin * in_plane, input_grad + end * in_plane, 0.0f);
+        for (size_t o = begin * out_plane; o < end * out_plane; ++o) {
+          const size_t plane = o / out_plane;
+          input_grad[plane * in_plane + static_cast<size_t>(argmax[o])] += output_grad[o];
+        }
+      });
 }
 
 void Pooling2DLayer::derivative_average(RunContext& context) const {

@@ -12,6 +12,7 @@
 #include "edgetrain/properties.h"
 #include "graph/executor.h"
 #include "graph/graph.h"
+#include "kernels/threads.h"
 
 namespace edgetrain {
 
@@ -173,6 +174,7 @@ void Model::compile() {
 
 void Model::initialize() {
   if (!compiled_) compile();
+  kernels::apply_thread_policy();
   compiled_->executor =
       std::make_unique<Executor>(compiled_->graph, optimizer_.get(), scheduler_.get(), seed_);
   compiled_->shuffle_rng.seed(seed_ + 1);

@@ -1,7 +1,13 @@
 // The same seed and data give the same weights, bit for bit: the example CNN (batch 64,
 // 1:28:28, conv 8 -> max-pool -> conv 16 -> max-pool -> fc 128 -> fc 10, Adam) trains
-// 3 steps twice, in two separately built models.
+// 3 steps twice, in two separately built models; with 1 and with 2 OpenMP threads (the
+// parallel loops split independent work, reductions keep one order, conv2d's weight
+// gradient sums fixed chunks); and with OpenBLAS set to another thread count beforehand,
+// which the thread policy (src/kernels/threads.h) overrides: OpenBLAS's results depend on
+// its thread count.
+#include <cblas.h>
 #include <gtest/gtest.h>
+#include <omp.h>
 
 #include <cmath>
 #include <cstring>
@@ -41,8 +47,29 @@ struct Trained {
   std::vector<std::pair<std::string, std::vector<float>>> weights;
 };
 
-Trained train_example_cnn() {
+// Threads to set before building the model and before training it; 0 leaves them.
+struct Threads {
+  int blas = 0;         // OpenBLAS, before the model is built (initialize resets it to 1)
+  int omp_compile = 0;  // OpenMP, while the model is compiled (conv2d plans its scratch)
+  int omp_train = 0;    // OpenMP, while it trains
+};
+
+// Restores OpenMP's thread count on destruction.
+class OmpThreadsGuard {
+ public:
+  OmpThreadsGuard() : saved_(omp_get_max_threads()) {}
+  ~OmpThreadsGuard() { omp_set_num_threads(saved_); }
+
+ private:
+  int saved_;
+};
+
+Trained train_example_cnn(Threads threads = {}) {
+  OmpThreadsGuard guard;
+  if (threads.blas > 0) openblas_set_num_threads(threads.blas);
+  if (threads.omp_compile > 0) omp_set_num_threads(threads.omp_compile);
   std::unique_ptr<Model> model = example_cnn();
+  if (threads.omp_train > 0) omp_set_num_threads(threads.omp_train);
   Rng data(9);
   Trained result;
   for (size_t step = 0; step < kSteps; ++step) {
@@ -80,6 +107,24 @@ TEST(Determinism, SameSeedSameWeightsBitForBit) {
   for (float loss : first.losses) EXPECT_TRUE(std::isfinite(loss));
   EXPECT_NE(first.losses.front(), first.losses.back());  // it did train
   expect_identical(first, second);
+}
+
+TEST(Determinism, OneOrTwoOpenMPThreadsGiveTheSameWeights) {
+  const Trained serial = train_example_cnn({.omp_compile = 1, .omp_train = 1});
+  const Trained parallel = train_example_cnn({.omp_compile = 2, .omp_train = 2});
+  const Trained planned_for_two_run_on_one = train_example_cnn({.omp_compile = 2, .omp_train = 1});
+  const Trained planned_for_one_run_on_two = train_example_cnn({.omp_compile = 1, .omp_train = 2});
+  expect_identical(serial, parallel);
+  expect_identical(serial, planned_for_two_run_on_one);
+  expect_identical(serial, planned_for_one_run_on_two);
+}
+
+TEST(Determinism, OpenBlasThreadsSetBeforeInitializeChangeNothing) {
+  const Trained one = train_example_cnn({.blas = 1});
+  EXPECT_EQ(openblas_get_num_threads(), 1);
+  const Trained two = train_example_cnn({.blas = 2});
+  EXPECT_EQ(openblas_get_num_threads(), 1);  // Model::initialize applied the policy
+  expect_identical(one, two);
 }
 
 }  // namespace
