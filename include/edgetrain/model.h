@@ -90,7 +90,9 @@ class Model {
 
   // Builds the graph: order, shapes, tensor lifetimes and the memory plan.
   void compile();
-  // Allocates the arena and initializes weights from the seed.
+  // Allocates the arena and initializes weights from the seed. Also applies edgetrain's
+  // thread policy: OpenBLAS on one thread, OpenMP (OMP_NUM_THREADS) for the rest
+  // (docs/architecture.md, "Threads").
   void initialize();
 
   // Trains for `epochs` epochs, reshuffling every epoch; a partial last batch is kept.

@@ -1,42 +1,88 @@
 #include "kernels/im2col.h"
 
+#include <algorithm>
+
 namespace edgetrain::kernels {
 namespace {
 
-// The input coordinate that output position `out` reads through kernel tap `tap`;
-// outside [0, size) when it falls in the padding.
-std::ptrdiff_t input_coordinate(size_t out, size_t stride, size_t tap, size_t dilation,
-                                std::ptrdiff_t pad) {
-  return static_cast<std::ptrdiff_t>(out * stride + tap * dilation) - pad;
+// Output positions [begin, end) along one axis whose input coordinate
+// out * stride + offset falls inside [0, size); the others read padding. offset is
+// tap * dilation - pad.
+struct Span {
+  size_t begin = 0, end = 0;
+};
+
+Span inside_span(size_t out_size, size_t stride, std::ptrdiff_t offset, size_t size) {
+  const auto s = static_cast<std::ptrdiff_t>(stride);
+  const std::ptrdiff_t first = offset >= 0 ? 0 : (-offset + s - 1) / s;
+  const std::ptrdiff_t last_input = static_cast<std::ptrdiff_t>(size) - 1 - offset;
+  const std::ptrdiff_t end = last_input < 0 ? 0 : last_input / s + 1;
+  Span span;
+  span.end = std::min(out_size, static_cast<size_t>(end));
+  span.begin = std::min(span.end, static_cast<size_t>(first));
+  return span;
 }
 
-bool inside(std::ptrdiff_t coordinate, size_t size) {
-  return coordinate >= 0 && coordinate < static_cast<std::ptrdiff_t>(size);
+// Where kernel tap (ki, kj) reads: the offsets and the output rows and columns that see
+// the image rather than padding.
+struct TapWindow {
+  std::ptrdiff_t offset_h, offset_w;
+  Span rows, cols;
+};
+
+TapWindow tap_window(const ConvGeometry& g, size_t ki, size_t kj) {
+  TapWindow w;
+  w.offset_h =
+      static_cast<std::ptrdiff_t>(ki * g.dilation_h) - static_cast<std::ptrdiff_t>(g.pad_top);
+  w.offset_w =
+      static_cast<std::ptrdiff_t>(kj * g.dilation_w) - static_cast<std::ptrdiff_t>(g.pad_left);
+  w.rows = inside_span(g.out_h(), g.stride_h, w.offset_h, g.height);
+  w.cols = inside_span(g.out_w(), g.stride_w, w.offset_w, g.width);
+  return w;
+}
+
+// The plane index output position (oh, ow) reads through the tap; it must see the image.
+size_t plane_index(const ConvGeometry& g, const TapWindow& w, size_t oh, size_t ow) {
+  return static_cast<size_t>(static_cast<std::ptrdiff_t>(oh * g.stride_h) + w.offset_h) * g.width +
+         static_cast<size_t>(static_cast<std::ptrdiff_t>(ow * g.stride_w) + w.offset_w);
 }
 
 // One column-matrix row: what kernel tap (ki, kj) sees of one channel plane, for every
-// output position.
+// output position (0 where it sees padding).
 void unfold_row(const float* plane, const ConvGeometry& g, size_t ki, size_t kj, float* row) {
   const size_t out_h = g.out_h(), out_w = g.out_w();
-  for (size_t oh = 0; oh < out_h; ++oh) {
-    const std::ptrdiff_t ih = input_coordinate(oh, g.stride_h, ki, g.dilation_h, g.pad_top);
-    for (size_t ow = 0; ow < out_w; ++ow) {
-      const std::ptrdiff_t iw = input_coordinate(ow, g.stride_w, kj, g.dilation_w, g.pad_left);
-      row[oh * out_w + ow] =
-          inside(ih, g.height) && inside(iw, g.width) ? plane[ih * g.width + iw] : 0.0f;
+  const TapWindow w = tap_window(g, ki, kj);
+  std::fill(row, row + w.rows.begin * out_w, 0.0f);
+  for (size_t oh = w.rows.begin; oh < w.rows.end; ++oh) {
+    float* out = row + oh * out_w;
+    std::fill(out, out + w.cols.begin, 0.0f);
+    if (w.cols.begin < w.cols.end) {
+      const float* in = plane + plane_index(g, w, oh, w.cols.begin);
+      const size_t count = w.cols.end - w.cols.begin;
+      if (g.stride_w == 1) {
+        std::copy(in, in + count, out + w.cols.begin);
+      } else {
+        for (size_t i = 0; i < count; ++i) out[w.cols.begin + i] = in[i * g.stride_w];
+      }
     }
+    std::fill(out + w.cols.end, out + out_w, 0.0f);
   }
+  std::fill(row + w.rows.end * out_w, row + out_h * out_w, 0.0f);
 }
 
-// The adjoint of unfold_row: adds the row back into the channel plane.
+// The adjoint of unfold_row: adds the row back into the channel plane (padding dropped).
 void fold_row(const float* row, const ConvGeometry& g, size_t ki, size_t kj, float* plane) {
-  const size_t out_h = g.out_h(), out_w = g.out_w();
-  for (size_t oh = 0; oh < out_h; ++oh) {
-    const std::ptrdiff_t ih = input_coordinate(oh, g.stride_h, ki, g.dilation_h, g.pad_top);
-    if (!inside(ih, g.height)) continue;
-    for (size_t ow = 0; ow < out_w; ++ow) {
-      const std::ptrdiff_t iw = input_coordinate(ow, g.stride_w, kj, g.dilation_w, g.pad_left);
-      if (inside(iw, g.width)) plane[ih * g.width + iw] += row[oh * out_w + ow];
+  const size_t out_w = g.out_w();
+  const TapWindow w = tap_window(g, ki, kj);
+  if (w.cols.begin == w.cols.end) return;
+  const size_t count = w.cols.end - w.cols.begin;
+  for (size_t oh = w.rows.begin; oh < w.rows.end; ++oh) {
+    const float* in = row + oh * out_w + w.cols.begin;
+    float* out = plane + plane_index(g, w, oh, w.cols.begin);
+    if (g.stride_w == 1) {
+      for (size_t i = 0; i < count; ++i) out[i] += in[i];
+    } else {
+      for (size_t i = 0; i < count; ++i) out[i * g.stride_w] += in[i];
     }
   }
 }

@@ -7,6 +7,7 @@
 
 #include "edgetrain/error.h"
 #include "edgetrain/properties.h"
+#include "kernels/threads.h"
 
 namespace edgetrain {
 namespace {
@@ -42,8 +43,25 @@ float sigmoid(float x) {
   return e / (1.0f + e);
 }
 
+// Calls f(i) for every i in [0, n), split over threads when n * cost is large enough;
+// every element is independent, so the results do not depend on the thread count.
+template <typename F>
+void each_index(size_t n, size_t cost, F f) {
+  kernels::parallel_ranges(n, cost, [&](size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i) f(i);
+  });
+}
+
+// Calls f(row_start) for every row of length row_length in [0, n).
+template <typename F>
+void each_row(size_t n, size_t row_length, size_t cost, F f) {
+  kernels::parallel_ranges(n / row_length, row_length * cost, [&](size_t begin, size_t end) {
+    for (size_t r = begin; r < end; ++r) f(r * row_length);
+  });
+}
+
 void softmax_rows(const float* x, float* y, size_t n, size_t row_length) {
-  for (size_t row = 0; row < n; row += row_length) {
+  each_row(n, row_length, 8, [&](size_t row) {
     const float max = *std::max_element(x + row, x + row + row_length);
     double sum = 0.0;
     for (size_t i = row; i < row + row_length; ++i) {
@@ -52,7 +70,7 @@ void softmax_rows(const float* x, float* y, size_t n, size_t row_length) {
     }
     const float inverse = static_cast<float>(1.0 / sum);
     for (size_t i = row; i < row + row_length; ++i) y[i] *= inverse;
-  }
+  });
 }
 
 }  // namespace
@@ -91,42 +109,47 @@ void activation_forward(ActivationType type, const float* x, float* y, size_t n,
       if (x != y) std::copy(x, x + n, y);
       break;
     case ActivationType::relu:
-      for (size_t i = 0; i < n; ++i) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+      each_index(n, 1, [&](size_t i) { y[i] = x[i] > 0.0f ? x[i] : 0.0f; });
       break;
     case ActivationType::leaky_relu:
-      for (size_t i = 0; i < n; ++i) y[i] = x[i] > 0.0f ? x[i] : kLeakySlope * x[i];
+      each_index(n, 1, [&](size_t i) { y[i] = x[i] > 0.0f ? x[i] : kLeakySlope * x[i]; });
       break;
     case ActivationType::elu:
-      for (size_t i = 0; i < n; ++i) y[i] = x[i] > 0.0f ? x[i] : kEluAlpha * std::expm1(x[i]);
+      each_index(n, 8, [&](size_t i) { y[i] = x[i] > 0.0f ? x[i] : kEluAlpha * std::expm1(x[i]); });
       break;
     case ActivationType::selu:
-      for (size_t i = 0; i < n; ++i)
+      each_index(n, 8, [&](size_t i) {
         y[i] = kSeluScale * (x[i] > 0.0f ? x[i] : kSeluAlpha * std::expm1(x[i]));
+      });
       break;
     case ActivationType::sigmoid:
-      for (size_t i = 0; i < n; ++i) y[i] = sigmoid(x[i]);
+      each_index(n, 8, [&](size_t i) { y[i] = sigmoid(x[i]); });
       break;
     case ActivationType::tanh:
-      for (size_t i = 0; i < n; ++i) y[i] = std::tanh(x[i]);
+      each_index(n, 8, [&](size_t i) { y[i] = std::tanh(x[i]); });
       break;
     case ActivationType::softmax:
       softmax_rows(x, y, n, row_length);
       break;
     case ActivationType::swish:
-      for (size_t i = 0; i < n; ++i) y[i] = x[i] * sigmoid(x[i]);
+      each_index(n, 8, [&](size_t i) { y[i] = x[i] * sigmoid(x[i]); });
       break;
     case ActivationType::gelu:
-      for (size_t i = 0; i < n; ++i)
+      each_index(n, 8, [&](size_t i) {
         y[i] = 0.5f * x[i] * (1.0f + std::erf(x[i] * static_cast<float>(std::numbers::sqrt2 / 2)));
+      });
       break;
     case ActivationType::relu6:
-      for (size_t i = 0; i < n; ++i) y[i] = std::min(std::max(x[i], 0.0f), 6.0f);
+      each_index(n, 1, [&](size_t i) { y[i] = std::min(std::max(x[i], 0.0f), 6.0f); });
       break;
     case ActivationType::hard_swish:
-      for (size_t i = 0; i < n; ++i) y[i] = x[i] * std::min(std::max(x[i] + 3.0f, 0.0f), 6.0f) / 6.0f;
+      each_index(n, 1, [&](size_t i) {
+        y[i] = x[i] * std::min(std::max(x[i] + 3.0f, 0.0f), 6.0f) / 6.0f;
+      });
       break;
     case ActivationType::hard_sigmoid:
-      for (size_t i = 0; i < n; ++i) y[i] = std::min(std::max(x[i] + 3.0f, 0.0f), 6.0f) / 6.0f;
+      each_index(n, 1,
+                 [&](size_t i) { y[i] = std::min(std::max(x[i] + 3.0f, 0.0f), 6.0f) / 6.0f; });
       break;
   }
 }
@@ -138,56 +161,77 @@ void activation_backward(ActivationType type, const float* x, const float* y, co
       if (dx != dy) std::copy(dy, dy + n, dx);
       break;
     case ActivationType::relu:
-      for (size_t i = 0; i < n; ++i) dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+      each_index(n, 1, [&](size_t i) {
+        const float g = dy[i];  // read unconditionally: the select vectorizes
+        dx[i] = y[i] > 0.0f ? g : 0.0f;
+      });
       break;
     case ActivationType::leaky_relu:
-      for (size_t i = 0; i < n; ++i) dx[i] = y[i] > 0.0f ? dy[i] : kLeakySlope * dy[i];
+      each_index(n, 1, [&](size_t i) {
+        const float g = dy[i];
+        dx[i] = y[i] > 0.0f ? g : kLeakySlope * g;
+      });
       break;
     case ActivationType::elu:
-      for (size_t i = 0; i < n; ++i) dx[i] = y[i] > 0.0f ? dy[i] : dy[i] * (y[i] + kEluAlpha);
+      each_index(n, 1, [&](size_t i) {
+        const float g = dy[i];
+        dx[i] = y[i] > 0.0f ? g : g * (y[i] + kEluAlpha);
+      });
       break;
     case ActivationType::selu:
-      for (size_t i = 0; i < n; ++i)
-        dx[i] = y[i] > 0.0f ? dy[i] * kSeluScale : dy[i] * (y[i] + kSeluScale * kSeluAlpha);
+      each_index(n, 1, [&](size_t i) {
+        const float g = dy[i];
+        dx[i] = y[i] > 0.0f ? g * kSeluScale : g * (y[i] + kSeluScale * kSeluAlpha);
+      });
       break;
     case ActivationType::sigmoid:
-      for (size_t i = 0; i < n; ++i) dx[i] = dy[i] * y[i] * (1.0f - y[i]);
+      each_index(n, 1, [&](size_t i) { dx[i] = dy[i] * y[i] * (1.0f - y[i]); });
       break;
     case ActivationType::tanh:
-      for (size_t i = 0; i < n; ++i) dx[i] = dy[i] * (1.0f - y[i] * y[i]);
+      each_index(n, 1, [&](size_t i) { dx[i] = dy[i] * (1.0f - y[i] * y[i]); });
       break;
     case ActivationType::softmax:
-      for (size_t row = 0; row < n; row += row_length) {
+      each_row(n, row_length, 2, [&](size_t row) {
         double dot = 0.0;
         for (size_t i = row; i < row + row_length; ++i) dot += static_cast<double>(dy[i]) * y[i];
-        for (size_t i = row; i < row + row_length; ++i) dx[i] = y[i] * (dy[i] - static_cast<float>(dot));
-      }
+        for (size_t i = row; i < row + row_length; ++i)
+          dx[i] = y[i] * (dy[i] - static_cast<float>(dot));
+      });
       break;
     case ActivationType::swish:
-      for (size_t i = 0; i < n; ++i) {
+      each_index(n, 8, [&](size_t i) {
         float s = sigmoid(x[i]);
         dx[i] = dy[i] * s * (1.0f + x[i] * (1.0f - s));
-      }
+      });
       break;
     case ActivationType::gelu: {
       const float inv_sqrt2 = static_cast<float>(std::numbers::sqrt2 / 2);
-      const float inv_sqrt_2pi = static_cast<float>(std::numbers::inv_sqrtpi * std::numbers::sqrt2 / 2);
-      for (size_t i = 0; i < n; ++i) {
+      const float inv_sqrt_2pi =
+          static_cast<float>(std::numbers::inv_sqrtpi * std::numbers::sqrt2 / 2);
+      each_index(n, 8, [&](size_t i) {
         float cdf = 0.5f * (1.0f + std::erf(x[i] * inv_sqrt2));
         float pdf = inv_sqrt_2pi * std::exp(-0.5f * x[i] * x[i]);
         dx[i] = dy[i] * (cdf + x[i] * pdf);
-      }
+      });
       break;
     }
     case ActivationType::relu6:
-      for (size_t i = 0; i < n; ++i) dx[i] = (y[i] > 0.0f && y[i] < 6.0f) ? dy[i] : 0.0f;
+      each_index(n, 1, [&](size_t i) {
+        const float g = dy[i];
+        dx[i] = (y[i] > 0.0f && y[i] < 6.0f) ? g : 0.0f;
+      });
       break;
     case ActivationType::hard_swish:
-      for (size_t i = 0; i < n; ++i)
-        dx[i] = x[i] < -3.0f ? 0.0f : (x[i] <= 3.0f ? dy[i] * (x[i] / 3.0f + 0.5f) : dy[i]);
+      each_index(n, 1, [&](size_t i) {
+        const float g = dy[i];
+        dx[i] = x[i] < -3.0f ? 0.0f : (x[i] <= 3.0f ? g * (x[i] / 3.0f + 0.5f) : g);
+      });
       break;
     case ActivationType::hard_sigmoid:
-      for (size_t i = 0; i < n; ++i) dx[i] = (y[i] > 0.0f && y[i] < 1.0f) ? dy[i] / 6.0f : 0.0f;
+      each_index(n, 1, [&](size_t i) {
+        const float g = dy[i];
+        dx[i] = (y[i] > 0.0f && y[i] < 1.0f) ? g / 6.0f : 0.0f;
+      });
       break;
   }
 }

@@ -5,6 +5,7 @@
 
 #include "edgetrain/error.h"
 #include "edgetrain/properties.h"
+#include "kernels/threads.h"
 
 namespace edgetrain {
 namespace {
@@ -38,6 +39,15 @@ void for_each_value(const FeatureLayout& layout, size_t k, Visit visit) {
     const size_t start = (o * layout.features + k) * layout.inner;
     for (size_t i = start; i < start + layout.inner; ++i) visit(i);
   }
+}
+
+// Calls f(k) for every feature; features are independent and each one's sums run in
+// the serial order, so the thread count does not change any result.
+template <typename F>
+void each_feature(const FeatureLayout& layout, size_t cost, F f) {
+  kernels::parallel_ranges(layout.features, layout.count() * cost, [&](size_t begin, size_t end) {
+    for (size_t k = begin; k < end; ++k) f(k);
+  });
 }
 
 struct Moments {
@@ -171,7 +181,7 @@ void BatchNormalizationLayer::normalize_with_batch_statistics(RunContext& contex
   float* running_mean = context.weight(kRunningMean).data();
   float* running_var = context.weight(kRunningVar).data();
   const double unbiased = static_cast<double>(count) / static_cast<double>(count - 1);
-  for (size_t k = 0; k < layout.features; ++k) {
+  each_feature(layout, 4, [&](size_t k) {
     const Moments moments = feature_moments(x, layout, k);
     inv_std[k] = static_cast<float>(1.0 / std::sqrt(moments.variance + epsilon_));
     normalize_feature(x, x_hat, y, layout, k, static_cast<float>(moments.mean), inv_std[k],
@@ -180,7 +190,7 @@ void BatchNormalizationLayer::normalize_with_batch_statistics(RunContext& contex
         (1.0f - momentum_) * running_mean[k] + momentum_ * static_cast<float>(moments.mean);
     running_var[k] = (1.0f - momentum_) * running_var[k] +
                      momentum_ * static_cast<float>(moments.variance * unbiased);
-  }
+  });
 }
 
 // Also saves x-hat and inv_std, so that backward works after an evaluation forward.
@@ -194,23 +204,23 @@ void BatchNormalizationLayer::normalize_with_running_statistics(RunContext& cont
   const float* beta = context.weight(kBeta).data();
   const float* running_mean = context.weight(kRunningMean).data();
   const float* running_var = context.weight(kRunningVar).data();
-  for (size_t k = 0; k < layout.features; ++k) {
+  each_feature(layout, 2, [&](size_t k) {
     inv_std[k] = 1.0f / std::sqrt(running_var[k] + epsilon_);
     normalize_feature(x, x_hat, y, layout, k, running_mean[k], inv_std[k], gamma[k], beta[k]);
-  }
+  });
 }
 
 void BatchNormalizationLayer::calc_gradient(RunContext& context) {
   const Tensor& output_grad = context.output_grad();
   const FeatureLayout features = feature_layout(output_grad.shape(), axis_);
   const float* x_hat = context.tensor(normalized_).data();
-  for (size_t k = 0; k < features.features; ++k) {
+  each_feature(features, 2, [&](size_t k) {
     const GradientSums sums = feature_gradient_sums(output_grad.data(), x_hat, features, k);
     if (context.needs_weight_grad(kGamma))
       context.weight_grad(kGamma)[k] = static_cast<float>(sums.dy_x_hat);
     if (context.needs_weight_grad(kBeta))
       context.weight_grad(kBeta)[k] = static_cast<float>(sums.dy);
-  }
+  });
 }
 
 // With batch statistics, mean and variance depend on every x of the feature:
@@ -225,18 +235,19 @@ void BatchNormalizationLayer::calc_derivative(RunContext& context) {
   const float* inv_std = context.tensor(inv_std_).data();
   const float* gamma = context.weight(kGamma).data();
   const double count = static_cast<double>(features.count());
-  for (size_t k = 0; k < features.features; ++k) {
+  const bool training = context.training();
+  each_feature(features, 4, [&](size_t k) {
     const float scale = gamma[k] * inv_std[k];
-    if (!context.training()) {
+    if (!training) {
       for_each_value(features, k, [&](size_t i) { dx[i] = scale * dy[i]; });
-      continue;
+      return;
     }
     const GradientSums sums = feature_gradient_sums(dy, x_hat, features, k);
     const float mean_dy = static_cast<float>(sums.dy / count);
     const float mean_dy_x_hat = static_cast<float>(sums.dy_x_hat / count);
     for_each_value(features, k,
                    [&](size_t i) { dx[i] = scale * (dy[i] - mean_dy - x_hat[i] * mean_dy_x_hat); });
-  }
+  });
 }
 
 }  // namespace edgetrain

@@ -7,6 +7,7 @@
 #include "edgetrain/properties.h"
 #include "kernels/elementwise.h"
 #include "kernels/gemm.h"
+#include "kernels/threads.h"
 
 namespace edgetrain {
 namespace {
@@ -15,6 +16,9 @@ namespace {
 float* optional_tensor(RunContext& context, int index) {
   return index >= 0 ? context.tensor(index).data() : nullptr;
 }
+
+// First sample of chunk `chunk` when `batch` samples are cut into `chunks` contiguous runs.
+size_t chunk_begin(size_t batch, size_t chunks, size_t chunk) { return batch * chunk / chunks; }
 
 }  // namespace
 
@@ -113,9 +117,18 @@ void Conv2DLayer::declare_tensors(FinalizeContext& context, const TensorShape& o
   if (weights_.bias)
     context.request_weight(
         {"bias", TensorShape(1, 1, 1, filters_), weights_.bias_initializer, fan_in, fan_out, true});
-  forward_columns_ = backward_columns_ = -1;
+  // The per-sample loops run on up to slots_ threads, each with its own columns; the
+  // weight gradient sums gradient_chunks_ fixed chunks of the batch, chunk 0 into the
+  // gradient itself and the others into partial sums (kernels/threads.h).
+  slots_ = std::min<size_t>(static_cast<size_t>(kernels::max_threads()), context.batch());
+  gradient_chunks_ = std::min(kernels::kGradientChunks, context.batch());
+  forward_columns_ = backward_columns_ = weight_partials_ = -1;
+  if (gradient_chunks_ > 1 && trainable_)
+    weight_partials_ = static_cast<int>(context.request_tensor(
+        "weight_grad_partials", TensorShape(gradient_chunks_ - 1, 1, filters_, column_rows_),
+        Lifespan::backward));
   if (!pointwise_) {
-    const TensorShape columns(1, 1, column_rows_, positions_);
+    const TensorShape columns(slots_, 1, column_rows_, positions_);
     forward_columns_ =
         static_cast<int>(context.request_tensor("columns", columns, Lifespan::forward));
     backward_columns_ =
@@ -135,21 +148,28 @@ void Conv2DLayer::forward(RunContext& context) {
   const size_t input_sample = input.shape().feature_size();
   const size_t output_sample = filters_ * positions_;
   const float* weight = context.weight(0).data();
+  const float* bias = weights_.bias ? context.weight(1).data() : nullptr;
   float* columns = optional_tensor(context, forward_columns_);
   float* z = activation_.pre_activation(context);
-  for (size_t n = 0; n < input.batch(); ++n) {
-    const float* image = input.data() + n * input_sample;
-    float* out = z + n * output_sample;
-    for (size_t g = 0; g < groups_; ++g) {
-      // out_g[O/g x OH*OW] = W_g[O/g x K] * columns_g[K x OH*OW]
-      kernels::gemm(false, false, group_filters_, positions_, column_rows_, 1.0f,
-                    weight + g * group_filters_ * column_rows_, column_rows_,
-                    group_columns(image, g, columns), positions_, 0.0f,
-                    out + g * group_filters_ * positions_, positions_);
+  const size_t batch = input.batch();
+  const size_t chunks = std::min(slots_, batch);
+  const size_t work = batch * output_sample * column_rows_;
+  kernels::parallel_chunks(chunks, slots_, work, [&](size_t chunk, size_t slot) {
+    float* scratch = columns ? columns + slot * column_rows_ * positions_ : nullptr;
+    for (size_t n = chunk_begin(batch, chunks, chunk); n < chunk_begin(batch, chunks, chunk + 1);
+         ++n) {
+      const float* image = input.data() + n * input_sample;
+      float* out = z + n * output_sample;
+      for (size_t g = 0; g < groups_; ++g) {
+        // out_g[O/g x OH*OW] = W_g[O/g x K] * columns_g[K x OH*OW]
+        kernels::gemm(false, false, group_filters_, positions_, column_rows_, 1.0f,
+                      weight + g * group_filters_ * column_rows_, column_rows_,
+                      group_columns(image, g, scratch), positions_, 0.0f,
+                      out + g * group_filters_ * positions_, positions_);
+      }
+      if (bias) kernels::add_channel_bias(out, bias, filters_, positions_);
     }
-    if (weights_.bias)
-      kernels::add_channel_bias(out, context.weight(1).data(), filters_, positions_);
-  }
+  });
   activation_.apply(context);
 }
 
@@ -161,23 +181,37 @@ void Conv2DLayer::calc_gradient(RunContext& context) {
                           filters_, positions_);
 }
 
-// dW_g = sum over samples of dY_g[O/g x OH*OW] * columns_g^T; the first sample
-// overwrites (GEMM beta 0), later ones accumulate (beta 1).
+// dW_g = sum over samples of dY_g[O/g x OH*OW] * columns_g^T. Each of the fixed chunks of
+// the batch sums into its own buffer (its first sample overwrites with GEMM beta 0, the
+// others accumulate with beta 1); the chunks' sums are then added in chunk order. The
+// chunks do not follow the thread count, so neither does the result.
 void Conv2DLayer::weight_gradient(RunContext& context, const float* output_grad) const {
   const Tensor& input = context.input();
   const size_t input_sample = input.shape().feature_size();
   const size_t output_sample = filters_ * positions_;
+  const size_t weight_size = filters_ * column_rows_;
   float* weight_grad = context.weight_grad(0).data();
+  float* partials = optional_tensor(context, weight_partials_);
   float* columns = optional_tensor(context, backward_columns_);
-  for (size_t n = 0; n < input.batch(); ++n) {
-    const float beta = n == 0 ? 0.0f : 1.0f;
-    for (size_t g = 0; g < groups_; ++g) {
-      kernels::gemm(false, true, group_filters_, column_rows_, positions_, 1.0f,
-                    output_grad + n * output_sample + g * group_filters_ * positions_, positions_,
-                    group_columns(input.data() + n * input_sample, g, columns), positions_, beta,
-                    weight_grad + g * group_filters_ * column_rows_, column_rows_);
+  const size_t batch = input.batch();
+  const size_t chunks = std::min(gradient_chunks_, batch);
+  const size_t work = batch * output_sample * column_rows_;
+  kernels::parallel_chunks(chunks, slots_, work, [&](size_t chunk, size_t slot) {
+    float* sum = chunk == 0 ? weight_grad : partials + (chunk - 1) * weight_size;
+    float* scratch = columns ? columns + slot * column_rows_ * positions_ : nullptr;
+    const size_t first = chunk_begin(batch, chunks, chunk);
+    for (size_t n = first; n < chunk_begin(batch, chunks, chunk + 1); ++n) {
+      const float beta = n == first ? 0.0f : 1.0f;
+      for (size_t g = 0; g < groups_; ++g) {
+        kernels::gemm(false, true, group_filters_, column_rows_, positions_, 1.0f,
+                      output_grad + n * output_sample + g * group_filters_ * positions_, positions_,
+                      group_columns(input.data() + n * input_sample, g, scratch), positions_, beta,
+                      sum + g * group_filters_ * column_rows_, column_rows_);
+      }
     }
-  }
+  });
+  for (size_t chunk = 1; chunk < chunks; ++chunk)
+    kernels::add_inplace(weight_grad, partials + (chunk - 1) * weight_size, weight_size);
 }
 
 // dX = col2im(W_g^T * dY_g) per sample and group. Pointwise, the GEMM writes dX directly.
@@ -190,19 +224,26 @@ void Conv2DLayer::calc_derivative(RunContext& context) {
   const float* output_grad = activation_.pre_activation_grad(context);
   float* columns = optional_tensor(context, backward_columns_);
   if (!pointwise_) input_grad.fill(0.0f);  // col2im accumulates
-  for (size_t n = 0; n < input_grad.batch(); ++n) {
-    float* image_grad = input_grad.data() + n * input_sample;
-    for (size_t g = 0; g < groups_; ++g) {
-      float* target = pointwise_ ? image_grad + g * group_channels_ * positions_ : columns;
-      // columns_g[K x OH*OW] = W_g^T[K x O/g] * dY_g[O/g x OH*OW]
-      kernels::gemm(true, false, column_rows_, positions_, group_filters_, 1.0f,
-                    weight + g * group_filters_ * column_rows_, column_rows_,
-                    output_grad + n * output_sample + g * group_filters_ * positions_, positions_,
-                    0.0f, target, positions_);
-      if (!pointwise_)
-        kernels::col2im(columns, geometry_, g * group_channels_, group_channels_, image_grad);
+  const size_t batch = input_grad.batch();
+  const size_t chunks = std::min(slots_, batch);
+  const size_t work = batch * output_sample * column_rows_;
+  kernels::parallel_chunks(chunks, slots_, work, [&](size_t chunk, size_t slot) {
+    float* scratch = columns ? columns + slot * column_rows_ * positions_ : nullptr;
+    for (size_t n = chunk_begin(batch, chunks, chunk); n < chunk_begin(batch, chunks, chunk + 1);
+         ++n) {
+      float* image_grad = input_grad.data() + n * input_sample;
+      for (size_t g = 0; g < groups_; ++g) {
+        float* target = pointwise_ ? image_grad + g * group_channels_ * positions_ : scratch;
+        // columns_g[K x OH*OW] = W_g^T[K x O/g] * dY_g[O/g x OH*OW]
+        kernels::gemm(true, false, column_rows_, positions_, group_filters_, 1.0f,
+                      weight + g * group_filters_ * column_rows_, column_rows_,
+                      output_grad + n * output_sample + g * group_filters_ * positions_, positions_,
+                      0.0f, target, positions_);
+        if (!pointwise_)
+          kernels::col2im(scratch, geometry_, g * group_channels_, group_channels_, image_grad);
+      }
     }
-  }
+  });
 }
 
 }  // namespace edgetrain

@@ -11,9 +11,10 @@
 //     "ph,pw" = symmetric per axis, "top,bottom,left,right",
 //   bias (true; NNTrainer's disable_bias=true also works), weight_initializer
 //   (xavier_uniform), bias_initializer (zeros), activation (none).
-// Memory: one sample's columns of one group, (C/groups * kH * kW) x (OH * OW), as forward
-// scratch and again as backward scratch; none for a 1x1 stride-1 unpadded convolution,
-// whose columns are the input itself.
+// Memory: one sample's columns of one group, (C/groups * kH * kW) x (OH * OW), per thread
+// of the per-sample loop (kernels/threads.h), as forward scratch and again as backward
+// scratch; none for a 1x1 stride-1 unpadded convolution, whose columns are the input
+// itself. Backward scratch also holds kGradientChunks - 1 weight-gradient partial sums.
 #pragma once
 
 #include <array>
@@ -67,8 +68,11 @@ class Conv2DLayer : public Layer {
   size_t positions_ = 0;       // OH * OW
   bool pointwise_ = false;     // 1x1, stride 1, no padding: im2col is the identity
   bool trainable_ = true;
-  int forward_columns_ = -1;  // tensor indices, -1 when pointwise_
+  size_t slots_ = 1;            // threads of the per-sample loops, each with its own columns
+  size_t gradient_chunks_ = 1;  // fixed chunks of the batch in the weight gradient
+  int forward_columns_ = -1;    // tensor indices, -1 when pointwise_
   int backward_columns_ = -1;
+  int weight_partials_ = -1;  // weight-gradient sums of chunks 1.., -1 with one chunk
 };
 
 }  // namespace edgetrain

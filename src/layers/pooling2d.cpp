@@ -6,6 +6,7 @@
 
 #include "edgetrain/error.h"
 #include "edgetrain/properties.h"
+#include "kernels/threads.h"
 
 namespace edgetrain {
 namespace {
@@ -25,18 +26,31 @@ Pooling2DLayer::Window Pooling2DLayer::Geometry::window(size_t oh, size_t ow) co
 
 template <typename Visit>
 void Pooling2DLayer::Geometry::for_each_window(size_t planes, Visit visit) const {
-  size_t o = 0;
-  for (size_t plane = 0; plane < planes; ++plane)
-    for (size_t oh = 0; oh < out_h; ++oh)
-      for (size_t ow = 0; ow < out_w; ++ow) visit(plane, o++, window(oh, ow));
+  const size_t out_plane = out_h * out_w;
+  kernels::parallel_ranges(planes, out_plane * pool_h * pool_w, [&](size_t begin, size_t end) {
+    size_t o = begin * out_plane;
+    for (size_t plane = begin; plane < end; ++plane)
+      for (size_t oh = 0; oh < out_h; ++oh)
+        for (size_t ow = 0; ow < out_w; ++ow) visit(plane, o++, window(oh, ow));
+  });
 }
 
 size_t Pooling2DLayer::argmax_in_window(const float* plane, size_t in_w, const Window& window) {
   size_t best = window.h_begin * in_w + window.w_begin;
+  float best_value = plane[best];
   for (size_t h = window.h_begin; h < window.h_end; ++h) {
     for (size_t w = window.w_begin; w < window.w_end; ++w) {
       const size_t i = h * in_w + w;
-      if (plane[i] > plane[best] || std::isnan(plane[i])) best = i;
+      const float value = plane[i];
+      if (std::isnan(value)) {  // rare: the branch predicts well
+        best = i;
+        best_value = value;
+        continue;
+      }
+      // Selects rather than a branch: on real data the comparison is a coin toss.
+      const size_t greater = size_t{0} - static_cast<size_t>(value > best_value);
+      best = (i & greater) | (best & ~greater);
+      best_value = std::max(best_value, value);  // stays NaN once NaN
     }
   }
   return best;
@@ -179,13 +193,16 @@ void Pooling2DLayer::derivative_max(RunContext& context) const {
   const size_t out_plane = geometry_.out_h * geometry_.out_w;
   const Tensor& output_grad = context.output_grad();
   const float* argmax = context.tensor(argmax_).data();
-  Tensor& input_grad = context.input_grad();
-  // Overlapping windows may share a maximum: accumulate.
-  input_grad.fill(0.0f);
-  for (size_t o = 0; o < output_grad.size(); ++o) {
-    const size_t plane = o / out_plane;
-    input_grad[plane * in_plane + static_cast<size_t>(argmax[o])] += output_grad[o];
-  }
+  float* input_grad = context.input_grad().data();
+  // Overlapping windows may share a maximum: accumulate, plane by plane.
+  kernels::parallel_ranges(
+      output_grad.size() / out_plane, in_plane + out_plane, [&](size_t begin, size_t end) {
+        std::fill(input_grad + begin * in_plane, input_grad + end * in_plane, 0.0f);
+        for (size_t o = begin * out_plane; o < end * out_plane; ++o) {
+          const size_t plane = o / out_plane;
+          input_grad[plane * in_plane + static_cast<size_t>(argmax[o])] += output_grad[o];
+        }
+      });
 }
 
 void Pooling2DLayer::derivative_average(RunContext& context) const {

@@ -58,7 +58,8 @@ class Pooling2DLayer : public Layer {
     size_t pad_top = 0, pad_left = 0;
 
     Window window(size_t oh, size_t ow) const;
-    // Calls visit(plane, output_index, window) for every output of `planes` planes.
+    // Calls visit(plane, output_index, window) for every output of `planes` planes;
+    // different planes may be visited on different threads at once.
     template <typename Visit>
     void for_each_window(size_t planes, Visit visit) const;
   };

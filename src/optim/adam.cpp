@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "edgetrain/properties.h"
+#include "kernels/threads.h"
 
 namespace edgetrain {
 
@@ -51,7 +52,9 @@ void Adam::apply(Tensor& weight, const Tensor& grad, std::span<Tensor> state,
   // PyTorch forms 1 - lr * wd in double precision and scales the weight by it in float.
   const float shrink = static_cast<float>(1.0 - static_cast<double>(step.learning_rate) *
                                                     static_cast<double>(weight_decay_));
-  for (size_t i = 0; i < weight.size(); ++i) {
+  // Every weight is updated on its own: any split over threads gives the same values.
+  kernels::parallel_ranges(weight.size(), 8, [&](size_t begin, size_t end) {
+  for (size_t i = begin; i < end; ++i) {
     float d = g[i];
     if (decoupled)
       w[i] *= shrink;
@@ -68,6 +71,7 @@ void Adam::apply(Tensor& weight, const Tensor& grad, std::span<Tensor> state,
     const float denominator = std::sqrt(second_moment) / bias_correction2_sqrt + epsilon_;
     w[i] -= step_size * m[i] / denominator;
   }
+  });
 }
 
 }  // namespace edgetrain

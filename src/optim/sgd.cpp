@@ -4,6 +4,7 @@
 
 #include "edgetrain/error.h"
 #include "edgetrain/properties.h"
+#include "kernels/threads.h"
 
 namespace edgetrain {
 namespace {
@@ -59,15 +60,18 @@ void Sgd::apply(Tensor& weight, const Tensor& grad, std::span<Tensor> state,
   float* w = weight.data();
   const float* g = grad.data();
   const float lr = step.learning_rate;
-  for (size_t i = 0; i < weight.size(); ++i) {
-    float d = g[i] + weight_decay_ * w[i];
-    if (momentum_ != 0.0f) {
-      float& buffer = state[0][i];
-      buffer = step.iteration == 1 ? d : momentum_ * buffer + (1.0f - dampening_) * d;
-      d = nesterov_ ? d + momentum_ * buffer : buffer;
+  // Every weight is updated on its own: any split over threads gives the same values.
+  kernels::parallel_ranges(weight.size(), 4, [&](size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i) {
+      float d = g[i] + weight_decay_ * w[i];
+      if (momentum_ != 0.0f) {
+        float& buffer = state[0][i];
+        buffer = step.iteration == 1 ? d : momentum_ * buffer + (1.0f - dampening_) * d;
+        d = nesterov_ ? d + momentum_ * buffer : buffer;
+      }
+      w[i] -= lr * d;
     }
-    w[i] -= lr * d;
-  }
+  });
 }
 
 }  // namespace edgetrain

@@ -12,6 +12,7 @@
 #include "edgetrain/properties.h"
 #include "graph/executor.h"
 #include "graph/graph.h"
+#include "kernels/threads.h"
 #include "train/metrics.h"
 
 namespace edgetrain {
@@ -181,6 +182,7 @@ void Model::compile() {
 
 void Model::initialize() {
   if (!compiled_) compile();
+  kernels::apply_thread_policy();
   compiled_->executor =
       std::make_unique<Executor>(compiled_->graph, optimizer_.get(), scheduler_.get(), seed_);
   compiled_->shuffle_rng.seed(seed_ + 1);

@@ -1,0 +1,288 @@
+// Microbenchmarks at the shapes of the example CNN (batch 64, input 1:28:28: conv 8 3x3
+// same relu, max-pool 2, conv 16 3x3 same relu, max-pool 2, fc 128 relu, fc 10):
+//
+//   sgemm/<layer>_<pass>/blas_threads:T   the GEMM a layer issues (per sample for conv2d),
+//       with the transposes the layer uses; counters GFLOPs (rate) and of_peak (fraction
+//       of sgemm/square_512 at the same thread count, measured in the same run);
+//   elementwise/add_inplace/N             one elementwise kernel (forks above
+//       kernels::kParallelMinWork element operations);
+//   layer/<layer>/<phase>                 a real layer inside a compiled graph (planner,
+//       executor), timing forward or backward (calc_gradient + calc_derivative) alone,
+//       under edgetrain's thread policy (OpenBLAS on one thread, OpenMP on
+//       OMP_NUM_THREADS threads: compare runs with OMP_NUM_THREADS=1 and unset).
+//
+//   build/bench/bench_kernels [--benchmark_filter=sgemm] [--benchmark_repetitions=5]
+#include <benchmark/benchmark.h>
+#include <cblas.h>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "edgetrain/model.h"
+#include "edgetrain/optimizer.h"
+#include "edgetrain/rng.h"
+#include "graph/executor.h"
+#include "graph/graph.h"
+#include "kernels/elementwise.h"
+#include "kernels/gemm.h"
+#include "kernels/threads.h"
+#include "timed_layer.h"
+
+namespace {
+
+using namespace edgetrain;
+
+constexpr size_t kBatch = 64;
+
+std::vector<float> random_vector(size_t n, uint64_t seed) {
+  Rng rng(seed);
+  std::vector<float> values(n);
+  for (float& v : values) v = rng.uniform(-1.0f, 1.0f);
+  return values;
+}
+
+// ------------------------------------------------------------------------------ sgemm
+
+struct GemmShape {
+  std::string name;
+  bool transpose_a, transpose_b;
+  size_t m, n, k;
+};
+
+// conv: per sample, W[O x K] * columns[K x P] with K = C*3*3, P = H*W (same padding);
+//   calc_gradient dY[O x P] * columns^T, calc_derivative W^T * dY.
+// fc: X[B x in] * W^T (forward), dZ^T * X (gradient), dZ * W (derivative).
+const std::vector<GemmShape>& gemm_shapes() {
+  static const std::vector<GemmShape> shapes = {
+      {"square_512", false, false, 512, 512, 512},
+      {"conv1_forward", false, false, 8, 784, 9},
+      {"conv1_gradient", false, true, 8, 9, 784},
+      {"conv1_derivative", true, false, 9, 784, 8},
+      {"conv2_forward", false, false, 16, 196, 72},
+      {"conv2_gradient", false, true, 16, 72, 196},
+      {"conv2_derivative", true, false, 72, 196, 16},
+      {"fc1_forward", false, true, kBatch, 128, 784},
+      {"fc1_gradient", true, false, 128, 784, kBatch},
+      {"fc1_derivative", false, false, kBatch, 784, 128},
+      {"fc2_forward", false, true, kBatch, 10, 128},
+      {"fc2_gradient", true, false, 10, 128, kBatch},
+      {"fc2_derivative", false, false, kBatch, 128, 10},
+  };
+  return shapes;
+}
+
+// GFLOP/s of square_512 per OpenBLAS thread count: the best seen in this run.
+std::map<int, double>& square_peak() {
+  static std::map<int, double> peak;
+  return peak;
+}
+
+double time_gemm(const GemmShape& s, const float* a, const float* b, float* c, int calls) {
+  const size_t lda = s.transpose_a ? s.m : s.k, ldb = s.transpose_b ? s.k : s.n;
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < calls; ++i)
+    kernels::gemm(s.transpose_a, s.transpose_b, s.m, s.n, s.k, 1.0f, a, lda, b, ldb, 0.0f, c, s.n);
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// When square_512 was filtered out: measure it here, best of 5 runs of 10 calls.
+double peak_for(int threads) {
+  auto found = square_peak().find(threads);
+  if (found != square_peak().end()) return found->second;
+  const GemmShape& square = gemm_shapes().front();
+  const std::vector<float> a = random_vector(512 * 512, 1), b = random_vector(512 * 512, 2);
+  std::vector<float> c(512 * 512);
+  time_gemm(square, a.data(), b.data(), c.data(), 2);
+  double best = 1e30;
+  for (int run = 0; run < 5; ++run)
+    best = std::min(best, time_gemm(square, a.data(), b.data(), c.data(), 10) / 10);
+  return square_peak()[threads] = 2.0 * 512 * 512 * 512 / best * 1e-9;
+}
+
+void BM_sgemm(benchmark::State& state, const GemmShape& s) {
+  const int threads = static_cast<int>(state.range(0));
+  const int saved = openblas_get_num_threads();
+  openblas_set_num_threads(threads);
+  const std::vector<float> a = random_vector(s.m * s.k, 1), b = random_vector(s.k * s.n, 2);
+  std::vector<float> c(s.m * s.n);
+  const size_t lda = s.transpose_a ? s.m : s.k, ldb = s.transpose_b ? s.k : s.n;
+  const double gflop = 2.0 * static_cast<double>(s.m * s.n * s.k) * 1e-9;
+  const auto start = std::chrono::steady_clock::now();
+  for (auto _ : state) {
+    kernels::gemm(s.transpose_a, s.transpose_b, s.m, s.n, s.k, 1.0f, a.data(), lda, b.data(), ldb,
+                  0.0f, c.data(), s.n);
+    benchmark::DoNotOptimize(c.data());
+    benchmark::ClobberMemory();
+  }
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double rate = gflop * static_cast<double>(state.iterations()) / seconds;
+  state.counters["GFLOPs"] =
+      benchmark::Counter(gflop, benchmark::Counter::kIsIterationInvariantRate);
+  if (s.name == "square_512") {
+    double& peak = square_peak()[threads];
+    peak = std::max(peak, rate);
+  }
+  state.counters["of_peak"] = rate / peak_for(threads);
+  state.SetLabel(std::to_string(s.m) + "x" + std::to_string(s.n) + "x" + std::to_string(s.k) +
+                 (s.transpose_a ? " A^T" : "") + (s.transpose_b ? " B^T" : ""));
+  openblas_set_num_threads(saved);
+}
+
+// ------------------------------------------------------------------------- elementwise
+
+// dst += src at the sizes of the CNN's activations (conv1 output 64x8x28x28 = 401408,
+// pool2 output 64x16x7x7 = 50176) and of fc1's (64x128 = 8192), the last one below the
+// size where loops fork (kernels::kParallelMinWork).
+void BM_add_inplace(benchmark::State& state) {
+  const size_t n = static_cast<size_t>(state.range(0));
+  std::vector<float> dst = random_vector(n, 1);
+  const std::vector<float> src = random_vector(n, 2);
+  for (auto _ : state) {
+    kernels::add_inplace(dst.data(), src.data(), n);
+    benchmark::DoNotOptimize(dst.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * n * 3 * sizeof(float)));
+  state.SetLabel(std::to_string(kernels::loop_threads(n)) + " thread(s)");
+}
+
+// ------------------------------------------------------------------------------ layers
+
+// One layer on a compiled graph: input(s) -> layer, with input gradients on so that
+// calc_derivative runs too, SGD at learning rate 0 so the weights stay put.
+class LayerRig {
+ public:
+  LayerRig(const std::string& type, const std::vector<std::string>& properties,
+           const std::string& input_shape) {
+    input_ = createLayer("input", {"name=in", "input_shape=" + input_shape});
+    auto timed = std::make_unique<bench::TimedLayer>(make_layer(type));
+    timed_ = timed.get();
+    layer_ = std::make_unique<LayerNode>(std::move(timed));
+    layer_->setProperty(properties);
+    optimizer_ = createOptimizer("sgd", {"learning_rate=0"});
+    CompileOptions options;
+    options.batch = kBatch;
+    options.optimizer = optimizer_.get();
+    options.input_gradients = true;
+    graph_ = std::make_unique<CompiledGraph>(
+        compile_graph({{"in", &input_->layer(), {}, std::nullopt, true},
+                       {"under_test", &layer_->layer(), {"in"}, std::nullopt, true}},
+                      options));
+    executor_ = std::make_unique<Executor>(*graph_, optimizer_.get(), nullptr, 1);
+    input_values_ = random_vector(executor_->tensor(graph_->input_tensors.at(0)).size(), 3);
+    for (int id : graph_->external_gradients)
+      gradients_.push_back({id, random_vector(executor_->tensor(id).size(), 4)});
+  }
+
+  // One training iteration; returns the layer's times. The input and the output gradient
+  // are written before every pass (untimed): the planner lends their memory to other
+  // tensors in between, and a layer's speed can depend on the values (NaN, denormals).
+  bench::TimedLayer::Times iteration() {
+    timed_->reset();
+    std::copy(input_values_.begin(), input_values_.end(),
+              executor_->tensor(graph_->input_tensors.at(0)).data());
+    executor_->forward(true);
+    for (const auto& [id, values] : gradients_)
+      std::copy(values.begin(), values.end(), executor_->tensor(id).data());
+    executor_->backward();
+    return timed_->times();
+  }
+
+ private:
+  std::unique_ptr<LayerNode> input_, layer_;
+  bench::TimedLayer* timed_ = nullptr;
+  std::unique_ptr<Optimizer> optimizer_;
+  std::unique_ptr<CompiledGraph> graph_;
+  std::unique_ptr<Executor> executor_;
+  std::vector<float> input_values_;
+  std::vector<std::pair<int, std::vector<float>>> gradients_;
+};
+
+struct LayerCase {
+  std::string name, type;
+  std::vector<std::string> properties;
+  std::string input_shape;
+};
+
+const std::vector<LayerCase>& layer_cases() {
+  static const std::vector<LayerCase> cases = {
+      {"conv1",
+       "conv2d",
+       {"filters=8", "kernel_size=3,3", "padding=same", "activation=relu"},
+       "1:28:28"},
+      {"conv2",
+       "conv2d",
+       {"filters=16", "kernel_size=3,3", "padding=same", "activation=relu"},
+       "8:14:14"},
+      {"pool1", "pooling2d", {"pooling=max", "pool_size=2,2"}, "8:28:28"},
+      {"pool2", "pooling2d", {"pooling=max", "pool_size=2,2"}, "16:14:14"},
+      {"relu_conv1", "activation", {"activation=relu"}, "8:28:28"},
+      {"relu_conv2", "activation", {"activation=relu"}, "16:14:14"},
+      {"relu_fc1", "activation", {"activation=relu"}, "1:1:128"},
+      {"batchnorm_conv1", "batch_normalization", {}, "8:28:28"},
+      {"batchnorm_conv2", "batch_normalization", {}, "16:14:14"},
+      {"fc1", "fully_connected", {"unit=128", "activation=relu"}, "1:1:784"},
+      {"fc2", "fully_connected", {"unit=10"}, "1:1:128"},
+  };
+  return cases;
+}
+
+// Manual time: the phase's own wall seconds, from TimedLayer, per iteration. cpu_us is the
+// calling thread's CPU time in the phase (steadier on a shared machine, serial code only).
+void BM_layer(benchmark::State& state, const LayerCase& c, bool forward) {
+  LayerRig rig(c.type, c.properties, c.input_shape);
+  rig.iteration();  // warm-up
+  double cpu = 0, gradient = 0, derivative = 0;
+  for (auto _ : state) {
+    const bench::TimedLayer::Times t = rig.iteration();
+    state.SetIterationTime(forward ? t.forward.wall : t.backward_wall());
+    cpu += forward ? t.forward.cpu : t.backward_cpu();
+    gradient += t.gradient.wall;
+    derivative += t.derivative.wall;
+  }
+  const double n = static_cast<double>(state.iterations());
+  state.counters["cpu_us"] = 1e6 * cpu / n;
+  if (!forward) {
+    state.counters["gradient_us"] = 1e6 * gradient / n;
+    state.counters["derivative_us"] = 1e6 * derivative / n;
+  }
+  state.SetLabel("batch 64, input " + c.input_shape);
+}
+
+void register_all() {
+  for (const GemmShape& shape : gemm_shapes())
+    benchmark::RegisterBenchmark(("sgemm/" + shape.name).c_str(), BM_sgemm, shape)
+        ->ArgName("blas_threads")
+        ->Arg(1)
+        ->Arg(2);
+  benchmark::RegisterBenchmark("elementwise/add_inplace", BM_add_inplace)
+      ->Arg(8192)
+      ->Arg(50176)
+      ->Arg(401408)
+      ->Unit(benchmark::kMicrosecond);
+  for (const LayerCase& c : layer_cases())
+    for (bool forward : {true, false})
+      benchmark::RegisterBenchmark(
+          ("layer/" + c.name + (forward ? "/forward" : "/backward")).c_str(), BM_layer, c, forward)
+          ->UseManualTime()
+          ->Unit(benchmark::kMicrosecond);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  // The layers run as in a Model (OpenBLAS on one thread); sgemm sets its own count.
+  kernels::apply_thread_policy();
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::AddCustomContext(
+      "openblas", std::string(openblas_get_config()) + ", core " + openblas_get_corename());
+  register_all();
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
