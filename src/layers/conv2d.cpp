@@ -1,7 +1,6 @@
 #include "layers/conv2d.h"
 
 #include <algorithm>
-#include <cctype>
 
 #include "edgetrain/error.h"
 #include "edgetrain/properties.h"
@@ -24,41 +23,10 @@ size_t chunk_begin(size_t batch, size_t chunks, size_t chunk) { return batch * c
 
 bool Conv2DLayer::set_property(const std::string& key, const std::string& value,
                                const std::string& owner) {
-  if (key == "filters") {
-    filters_ = parse_positive(value, owner, key);
-  } else if (key == "kernel_size") {
-    kernel_size_ = parse_positive_pair(value, owner, key);
-  } else if (key == "stride") {
-    stride_ = parse_positive_pair(value, owner, key);
-  } else if (key == "dilation") {
-    dilation_ = parse_positive_pair(value, owner, key);
-  } else if (key == "groups") {
-    groups_ = parse_positive(value, owner, key);
-  } else if (key == "padding") {
-    padding_ = Padding2D::parse(value, owner, key);
-  } else {
-    return weights_.set_property(key, value, owner) || activation_.set_property(key, value, owner);
-  }
-  return true;
+  return set_conv_property(key, value, owner);
 }
 
-std::string Conv2DLayer::property_keys() const {
-  return std::string("filters, kernel_size, stride, dilation, groups, padding, ") +
-         WeightProperties::kKeys + ", activation";
-}
-
-void Conv2DLayer::check_properties(const FinalizeContext& context) const {
-  if (filters_ == 0)
-    throw PropertyError(context.owner() + ": property 'filters' is required (e.g. filters=8)");
-  if (kernel_size_[0] == 0)
-    throw PropertyError(context.owner() +
-                        ": property 'kernel_size' is required (e.g. kernel_size=3,3)");
-  if (filters_ % groups_ != 0)
-    throw PropertyError(context.owner() + ": filters=" + std::to_string(filters_) +
-                        " is not divisible by groups=" + std::to_string(groups_));
-  if (context.input_shape().channel % groups_ != 0)
-    context.shape_error(0, "a channel count divisible by groups=" + std::to_string(groups_));
-}
+std::string Conv2DLayer::property_keys() const { return conv_property_keys(); }
 
 kernels::ConvGeometry Conv2DLayer::make_geometry(const FinalizeContext& context) const {
   const TensorShape& input = context.input_shape();
@@ -90,7 +58,7 @@ kernels::ConvGeometry Conv2DLayer::make_geometry(const FinalizeContext& context)
 
 void Conv2DLayer::finalize(FinalizeContext& context) {
   context.expect_inputs(1, 1);
-  check_properties(context);
+  check_conv_properties(context);
   const TensorShape& input = context.input_shape();
   geometry_ = make_geometry(context);
   group_channels_ = input.channel / groups_;

@@ -21,13 +21,11 @@
 
 #include "edgetrain/layer.h"
 #include "kernels/im2col.h"
-#include "layers/fused_activation.h"
-#include "layers/weight_properties.h"
-#include "layers/padding2d.h"
+#include "layers/conv_properties.h"
 
 namespace edgetrain {
 
-class Conv2DLayer : public Layer {
+class Conv2DLayer : public Layer, private ConvProperties {
  public:
   std::string type() const override { return "conv2d"; }
   bool set_property(const std::string& key, const std::string& value,
@@ -42,23 +40,12 @@ class Conv2DLayer : public Layer {
   bool backward_needs_output(size_t) const override { return activation_.needs_output(); }
 
  private:
-  void check_properties(const FinalizeContext& context) const;
   kernels::ConvGeometry make_geometry(const FinalizeContext& context) const;
   void declare_tensors(FinalizeContext& context, const TensorShape& output);
   // The column matrix of group g of one sample: the input itself when pointwise_,
   // else `buffer` after im2col.
   const float* group_columns(const float* image, size_t g, float* buffer) const;
   void weight_gradient(RunContext& context, const float* output_grad) const;
-
-  // Properties.
-  size_t filters_ = 0;
-  std::array<size_t, 2> kernel_size_ = {0, 0};
-  std::array<size_t, 2> stride_ = {1, 1};
-  std::array<size_t, 2> dilation_ = {1, 1};
-  size_t groups_ = 1;
-  Padding2D padding_;
-  WeightProperties weights_;
-  FusedActivation activation_;
 
   // Set by finalize.
   kernels::ConvGeometry geometry_;

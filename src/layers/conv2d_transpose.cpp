@@ -24,37 +24,17 @@ std::string size_formula(size_t in, size_t stride, size_t extent, size_t before,
 
 bool Conv2DTransposeLayer::set_property(const std::string& key, const std::string& value,
                                         const std::string& owner) {
-  if (key == "filters") {
-    filters_ = parse_positive(value, owner, key);
-  } else if (key == "kernel_size") {
-    kernel_size_ = parse_positive_pair(value, owner, key);
-  } else if (key == "stride") {
-    stride_ = parse_positive_pair(value, owner, key);
-  } else if (key == "dilation") {
-    dilation_ = parse_positive_pair(value, owner, key);
-  } else if (key == "output_padding") {
-    output_padding_ = parse_pair(value, owner, key);
-  } else if (key == "groups") {
-    groups_ = parse_positive(value, owner, key);
-  } else if (key == "padding") {
-    padding_ = Padding2D::parse(value, owner, key);
-  } else {
-    return weights_.set_property(key, value, owner) || activation_.set_property(key, value, owner);
-  }
+  if (key != "output_padding") return set_conv_property(key, value, owner);
+  output_padding_ = parse_pair(value, owner, key);
   return true;
 }
 
 std::string Conv2DTransposeLayer::property_keys() const {
-  return std::string("filters, kernel_size, stride, dilation, groups, padding, output_padding, ") +
-         WeightProperties::kKeys + ", activation";
+  return conv_property_keys() + ", output_padding";
 }
 
 void Conv2DTransposeLayer::check_properties(const FinalizeContext& context) const {
-  if (filters_ == 0)
-    throw PropertyError(context.owner() + ": property 'filters' is required (e.g. filters=8)");
-  if (kernel_size_[0] == 0)
-    throw PropertyError(context.owner() +
-                        ": property 'kernel_size' is required (e.g. kernel_size=3,3)");
+  check_conv_properties(context);
   // Larger output padding would add rows that a smaller padding already gives (PyTorch's rule).
   for (size_t axis = 0; axis < 2; ++axis) {
     if (output_padding_[axis] >= std::max(stride_[axis], dilation_[axis]))
@@ -62,11 +42,6 @@ void Conv2DTransposeLayer::check_properties(const FinalizeContext& context) cons
                           " must be smaller than stride=" + pair_text(stride_) +
                           " or dilation=" + pair_text(dilation_) + " on each axis");
   }
-  if (filters_ % groups_ != 0)
-    throw PropertyError(context.owner() + ": filters=" + std::to_string(filters_) +
-                        " is not divisible by groups=" + std::to_string(groups_));
-  if (context.input_shape().channel % groups_ != 0)
-    context.shape_error(0, "a channel count divisible by groups=" + std::to_string(groups_));
 }
 
 // The output size, and the conv2d geometry that maps an output-shaped image back to the

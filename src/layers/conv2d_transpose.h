@@ -31,13 +31,11 @@
 
 #include "edgetrain/layer.h"
 #include "kernels/im2col.h"
-#include "layers/fused_activation.h"
-#include "layers/padding2d.h"
-#include "layers/weight_properties.h"
+#include "layers/conv_properties.h"
 
 namespace edgetrain {
 
-class Conv2DTransposeLayer : public Layer {
+class Conv2DTransposeLayer : public Layer, private ConvProperties {
  public:
   std::string type() const override { return "conv2dtranspose"; }
   bool set_property(const std::string& key, const std::string& value,
@@ -57,16 +55,7 @@ class Conv2DTransposeLayer : public Layer {
   void declare_tensors(FinalizeContext& context, const TensorShape& output);
   void weight_gradient(RunContext& context, const float* output_grad);
 
-  // Properties.
-  size_t filters_ = 0;
-  std::array<size_t, 2> kernel_size_ = {0, 0};
-  std::array<size_t, 2> stride_ = {1, 1};
-  std::array<size_t, 2> dilation_ = {1, 1};
   std::array<size_t, 2> output_padding_ = {0, 0};
-  size_t groups_ = 1;
-  Padding2D padding_;
-  WeightProperties weights_;
-  FusedActivation activation_;
 
   // Set by finalize. geometry_ is the conv2d from the output (its image) to the input (its
   // output positions): im2col of an output-shaped tensor gives H * W columns.
