@@ -54,14 +54,14 @@ std::unique_ptr<LayerNode> createLayer(const std::string& type,
                                        const std::vector<std::string>& properties = {});
 
 struct EpochResult {
-  size_t epoch = 0;          // 1-based
-  float training_loss = 0;   // mean over the epoch's batches
+  size_t epoch = 0;         // 1-based
+  float training_loss = 0;  // mean over the epoch's batches
   float seconds = 0;
 };
 
 struct EvaluationResult {
-  float loss = 0;      // mean over samples
-  float accuracy = 0;  // fraction of rows (over the width) whose arg-max matches the label's
+  float loss = 0;             // mean over samples
+  float accuracy = 0;         // fraction of rows (over the width) whose arg-max matches the label's
   bool has_accuracy = false;  // false (accuracy 0) when the model has no classification loss
   size_t samples = 0;
 };
@@ -113,8 +113,8 @@ class Model {
   // forward gives it. Throws Error when `from` or `to` is unknown, `from` is a loss or
   // `to` is not computed from `from` alone; ShapeError when `values` is not `count`
   // samples; StateError when the memory plan reuses `to`'s output before the pass ends.
-  std::vector<float> forwardFrom(const std::string& from, std::span<const float> values, size_t count,
-                                 const std::string& to = "");
+  std::vector<float> forwardFrom(const std::string& from, std::span<const float> values,
+                                 size_t count, const std::string& to = "");
 
   // The layer table: name, type, output shape, inputs, parameters, planned memory.
   void summary(std::ostream& out) const;

@@ -52,8 +52,7 @@ Tensor Tensor::reshaped(TensorShape shape) const {
 void Tensor::fill(float value) { std::fill(begin(), end(), value); }
 
 void Tensor::copy_from(const Tensor& source) {
-  ET_ASSERT(source.size() == size(),
-            "copy " + source.shape().str() + " into " + shape_.str());
+  ET_ASSERT(source.size() == size(), "copy " + source.shape().str() + " into " + shape_.str());
   if (size() > 0 && source.data_ != data_) std::memcpy(data_, source.data_, size() * sizeof(float));
 }
 

@@ -12,8 +12,8 @@ std::unique_ptr<Dataset> open_inputs(const DatasetSpec& spec, const std::string&
   const size_t input_size = input_sample_shape.feature_size();
   // label_size 0: a model without a loss, which reads no label.
   if (label_size != 0 && label_size != input_size)
-    throw DataError("target = input makes the label the input (" + input_sample_shape.str() +
-                    ", " + std::to_string(input_size) + " values), but the loss takes " +
+    throw DataError("target = input makes the label the input (" + input_sample_shape.str() + ", " +
+                    std::to_string(input_size) + " values), but the loss takes " +
                     std::to_string(label_size) + " values per sample");
   if (type == "idx") {
     if (spec.images.empty()) throw DataError("dataset type 'idx' needs an 'images' file");

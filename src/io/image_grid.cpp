@@ -42,8 +42,8 @@ void append_bytes(void* context, void* data, int size) {
 
 // Tiles `tiles` images (CHW floats, one after another in `images`) in groups of `group`
 // that share a row and stand closer together, and writes the PNG.
-void write_tiles(const std::string& path, std::span<const float> images, size_t tiles,
-                 size_t group, const ImageLayout& layout) {
+void write_tiles(const std::string& path, std::span<const float> images, size_t tiles, size_t group,
+                 const ImageLayout& layout) {
   const size_t channels = layout.channels, height = layout.height, width = layout.width;
   const size_t groups = tiles / group;
   size_t group_columns = layout.columns;
@@ -105,10 +105,10 @@ void check_layout(const std::string& path, size_t values, size_t count, const Im
   if (count == 0) throw Error("cannot write " + path + ": no images");
   const size_t expected = count * layout.channels * layout.height * layout.width;
   if (values != expected)
-    throw Error("cannot write " + path + ": " + std::to_string(values) + " " + what + " values for " +
-                std::to_string(count) + " images of " + std::to_string(layout.channels) + "x" +
-                std::to_string(layout.height) + "x" + std::to_string(layout.width) + " (expected " +
-                std::to_string(expected) + ")");
+    throw Error("cannot write " + path + ": " + std::to_string(values) + " " + what +
+                " values for " + std::to_string(count) + " images of " +
+                std::to_string(layout.channels) + "x" + std::to_string(layout.height) + "x" +
+                std::to_string(layout.width) + " (expected " + std::to_string(expected) + ")");
 }
 
 }  // namespace

@@ -472,9 +472,9 @@ class ModelFileReader {
     std::vector<std::string> needed{"path"}, unused{"images", "labels"};
     if (idx) {
       needed = spec.target_is_input ? std::vector<std::string>{"images"}
-                                     : std::vector<std::string>{"images", "labels"};
+                                    : std::vector<std::string>{"images", "labels"};
       unused = spec.target_is_input ? std::vector<std::string>{"path", "labels"}
-                                     : std::vector<std::string>{"path"};
+                                    : std::vector<std::string>{"path"};
     }
     const std::string reader =
         "Type = " + spec.type + (spec.target_is_input ? " with target = input" : "");

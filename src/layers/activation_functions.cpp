@@ -24,13 +24,20 @@ struct NamedActivation {
 
 const std::vector<NamedActivation>& names() {
   static const std::vector<NamedActivation> list = {
-      {"none", ActivationType::none},         {"linear", ActivationType::none},
-      {"relu", ActivationType::relu},         {"leaky_relu", ActivationType::leaky_relu},
-      {"elu", ActivationType::elu},           {"selu", ActivationType::selu},
-      {"sigmoid", ActivationType::sigmoid},   {"tanh", ActivationType::tanh},
-      {"softmax", ActivationType::softmax},   {"swish", ActivationType::swish},
-      {"silu", ActivationType::swish},        {"gelu", ActivationType::gelu},
-      {"relu6", ActivationType::relu6},       {"hard_swish", ActivationType::hard_swish},
+      {"none", ActivationType::none},
+      {"linear", ActivationType::none},
+      {"relu", ActivationType::relu},
+      {"leaky_relu", ActivationType::leaky_relu},
+      {"elu", ActivationType::elu},
+      {"selu", ActivationType::selu},
+      {"sigmoid", ActivationType::sigmoid},
+      {"tanh", ActivationType::tanh},
+      {"softmax", ActivationType::softmax},
+      {"swish", ActivationType::swish},
+      {"silu", ActivationType::swish},
+      {"gelu", ActivationType::gelu},
+      {"relu6", ActivationType::relu6},
+      {"hard_swish", ActivationType::hard_swish},
       {"hard_sigmoid", ActivationType::hard_sigmoid},
   };
   return list;
@@ -93,7 +100,8 @@ const char* activation_name(ActivationType type) {
 
 std::string activation_names() {
   std::string list;
-  for (const NamedActivation& entry : names()) list += (list.empty() ? "" : ", ") + std::string(entry.name);
+  for (const NamedActivation& entry : names())
+    list += (list.empty() ? "" : ", ") + std::string(entry.name);
   return list;
 }
 

@@ -39,8 +39,8 @@ kernels::ConvGeometry Conv2DLayer::make_geometry(const FinalizeContext& context)
   g.stride_w = stride_[1];
   g.dilation_h = dilation_[0];
   g.dilation_w = dilation_[1];
-  const auto [top, bottom, left, right] = padding_.resolve(
-      g.height, g.width, {g.kernel_extent_h(), g.kernel_extent_w()}, stride_);
+  const auto [top, bottom, left, right] =
+      padding_.resolve(g.height, g.width, {g.kernel_extent_h(), g.kernel_extent_w()}, stride_);
   g.pad_top = top;
   g.pad_bottom = bottom;
   g.pad_left = left;

@@ -36,7 +36,8 @@ const float* FusedActivation::pre_activation_grad(RunContext& context) {
   float* scratch = context.tensor(grad_scratch_).data();
   const float* z = saved_input_ >= 0 ? context.tensor(saved_input_).data() : nullptr;
   const Tensor& output = context.output();
-  activation_backward(type_, z, output.data(), grad.data(), scratch, grad.size(), output.shape().width);
+  activation_backward(type_, z, output.data(), grad.data(), scratch, grad.size(),
+                      output.shape().width);
   return scratch;
 }
 

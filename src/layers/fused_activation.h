@@ -34,7 +34,7 @@ class FusedActivation {
 
  private:
   ActivationType type_ = ActivationType::none;
-  int saved_input_ = -1;  // index of Z in the layer's tensors
+  int saved_input_ = -1;   // index of Z in the layer's tensors
   int grad_scratch_ = -1;  // index of dL/dZ
 };
 

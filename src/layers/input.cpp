@@ -18,7 +18,8 @@ bool InputLayer::set_property(const std::string& key, const std::string& value,
 
 void InputLayer::finalize(FinalizeContext& context) {
   context.expect_inputs(0, 0);
-  if (!has_shape_) throw PropertyError(context.owner() + ": input_shape is not set (e.g. input_shape=1:28:28)");
+  if (!has_shape_)
+    throw PropertyError(context.owner() + ": input_shape is not set (e.g. input_shape=1:28:28)");
   context.set_output_shape(shape_.with_batch(context.batch()));
 }
 

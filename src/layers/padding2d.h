@@ -15,7 +15,8 @@ struct Padding2D {
   std::array<size_t, 4> sides = {0, 0, 0, 0};  // top, bottom, left, right (explicit sizes)
 
   // Throws PropertyError naming owner, key and value.
-  static Padding2D parse(const std::string& value, const std::string& owner, const std::string& key);
+  static Padding2D parse(const std::string& value, const std::string& owner,
+                         const std::string& key);
   // The sides for an input of height x width, windows spanning `extent` (kernel size
   // times dilation) moved by `stride`, each as {height, width}.
   std::array<size_t, 4> resolve(size_t height, size_t width, std::array<size_t, 2> extent,

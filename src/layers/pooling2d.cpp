@@ -101,7 +101,8 @@ Pooling2DLayer::Geometry Pooling2DLayer::resolve_geometry(const FinalizeContext&
   }
   const std::array<size_t, 2> pool = pool_size_.value_or(std::array<size_t, 2>{2, 2});
   const std::array<size_t, 2> stride = stride_.value_or(pool);
-  const std::array<size_t, 4> sides = padding_.value_or(Padding2D()).resolve(input.height, input.width, pool, stride);
+  const std::array<size_t, 4> sides =
+      padding_.value_or(Padding2D()).resolve(input.height, input.width, pool, stride);
   if (std::max(sides[0], sides[1]) > pool[0] / 2 || std::max(sides[2], sides[3]) > pool[1] / 2)
     throw PropertyError(context.owner() + ": padding " + std::to_string(sides[0]) + "," +
                         std::to_string(sides[1]) + "," + std::to_string(sides[2]) + "," +

@@ -54,23 +54,23 @@ void Adam::apply(Tensor& weight, const Tensor& grad, std::span<Tensor> state,
                                                     static_cast<double>(weight_decay_));
   // Every weight is updated on its own: any split over threads gives the same values.
   kernels::parallel_ranges(weight.size(), 8, [&](size_t begin, size_t end) {
-  for (size_t i = begin; i < end; ++i) {
-    float d = g[i];
-    if (decoupled)
-      w[i] *= shrink;
-    else
-      d += weight_decay_ * w[i];
-    m[i] = beta1_ * m[i] + (1.0f - beta1_) * d;
-    v[i] = beta2_ * v[i] + (1.0f - beta2_) * d * d;
-    float second_moment = v[i];
-    if (amsgrad_) {
-      // The largest second moment so far, so the effective step size never grows.
-      v_max[i] = std::max(v_max[i], v[i]);
-      second_moment = v_max[i];
+    for (size_t i = begin; i < end; ++i) {
+      float d = g[i];
+      if (decoupled)
+        w[i] *= shrink;
+      else
+        d += weight_decay_ * w[i];
+      m[i] = beta1_ * m[i] + (1.0f - beta1_) * d;
+      v[i] = beta2_ * v[i] + (1.0f - beta2_) * d * d;
+      float second_moment = v[i];
+      if (amsgrad_) {
+        // The largest second moment so far, so the effective step size never grows.
+        v_max[i] = std::max(v_max[i], v[i]);
+        second_moment = v_max[i];
+      }
+      const float denominator = std::sqrt(second_moment) / bias_correction2_sqrt + epsilon_;
+      w[i] -= step_size * m[i] / denominator;
     }
-    const float denominator = std::sqrt(second_moment) / bias_correction2_sqrt + epsilon_;
-    w[i] -= step_size * m[i] / denominator;
-  }
   });
 }
 

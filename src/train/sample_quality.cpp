@@ -15,8 +15,8 @@ size_t row_count(size_t values, size_t classes, const char* what) {
   if (classes == 0) throw Error(std::string(what) + ": 0 classes");
   if (values == 0) throw Error(std::string(what) + ": no samples");
   if (values % classes != 0)
-    throw Error(std::string(what) + ": " + std::to_string(values) + " values are not whole rows of " +
-                std::to_string(classes) + " classes");
+    throw Error(std::string(what) + ": " + std::to_string(values) +
+                " values are not whole rows of " + std::to_string(classes) + " classes");
   return values / classes;
 }
 
@@ -31,13 +31,14 @@ double inception_score(std::span<const float> probabilities, size_t classes) {
     for (size_t c = 0; c < classes; ++c) {
       const float p = probabilities[r * classes + c];
       if (!(p >= 0.0f))
-        throw Error("inception_score(): row " + std::to_string(r) + " has the value " + std::to_string(p) +
-                    "; probabilities are non-negative");
+        throw Error("inception_score(): row " + std::to_string(r) + " has the value " +
+                    std::to_string(p) + "; probabilities are non-negative");
       sum += p;
       marginal[c] += p;
     }
     if (std::abs(sum - 1.0) > kSumTolerance)
-      throw Error("inception_score(): row " + std::to_string(r) + " sums to " + std::to_string(sum) +
+      throw Error("inception_score(): row " + std::to_string(r) + " sums to " +
+                  std::to_string(sum) +
                   ", not 1; pass probabilities (softmax_rows() turns logits into them)");
   }
   for (double& p : marginal) p /= static_cast<double>(rows);
@@ -60,7 +61,8 @@ std::vector<float> softmax_rows(std::span<const float> logits, size_t classes) {
     double sum = 0.0;
     for (size_t c = 0; c < classes; ++c) sum += std::exp(static_cast<double>(row[c]) - max);
     for (size_t c = 0; c < classes; ++c)
-      result[r * classes + c] = static_cast<float>(std::exp(static_cast<double>(row[c]) - max) / sum);
+      result[r * classes + c] =
+          static_cast<float>(std::exp(static_cast<double>(row[c]) - max) / sum);
   }
   return result;
 }

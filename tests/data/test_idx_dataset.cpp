@@ -53,7 +53,8 @@ TEST_F(Idx, ReadsImagesWithoutLabelsForPrediction) {
     data.read(1, {&input.tensor, 1}, {&label.tensor, 1});
     FAIL() << "expected DataError";
   } catch (const DataError& error) {
-    EXPECT_NE(std::string(error.what()).find("without a labels file"), std::string::npos) << error.what();
+    EXPECT_NE(std::string(error.what()).find("without a labels file"), std::string::npos)
+        << error.what();
   }
 }
 

@@ -2,8 +2,8 @@
 // clamping, and errors naming the file.
 #include <gtest/gtest.h>
 
-#include <cstdint>
 #include <cmath>
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -47,7 +47,8 @@ class PngGrid : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = fs::temp_directory_path() /
-           ("edgetrain_png_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+           ("edgetrain_png_" +
+            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
     fs::remove_all(dir_);
     fs::create_directories(dir_);
   }
@@ -72,7 +73,8 @@ void expect_error_naming(const std::function<void()>& call, const std::string& p
 TEST_F(PngGrid, TilesGrayImagesRowByRowWithSeparators) {
   // Two 2x3 images: the first 0, 0.5, 1, ...; the second all 1.
   std::vector<float> images = {0.0f, 0.5f, 1.0f, 0.25f, 0.75f, 1.0f, 1, 1, 1, 1, 1, 1};
-  write_image_grid(path("grid.png"), images, 2, {.channels = 1, .height = 2, .width = 3, .columns = 2});
+  write_image_grid(path("grid.png"), images, 2,
+                   {.channels = 1, .height = 2, .width = 3, .columns = 2});
   const Png png = read_png(path("grid.png"));
   ASSERT_EQ(png.channels, 1);
   EXPECT_EQ(png.width, 1 + 3 + 1 + 3 + 1);
@@ -91,14 +93,15 @@ TEST_F(PngGrid, TilesGrayImagesRowByRowWithSeparators) {
 
 TEST_F(PngGrid, PicksAboutSquareGridAndLeavesUnusedCellsGray) {
   std::vector<float> images(5 * 4, 1.0f);
-  write_image_grid(path("grid.png"), images, 5, {.channels = 1, .height = 2, .width = 2, .separator = 2});
+  write_image_grid(path("grid.png"), images, 5,
+                   {.channels = 1, .height = 2, .width = 2, .separator = 2});
   const Png png = read_png(path("grid.png"));
   // ceil(sqrt(5)) = 3 columns, 2 rows.
   EXPECT_EQ(png.width, 2 + 3 * 2 + 2 * 2 + 2);
   EXPECT_EQ(png.height, 2 + 2 * 2 + 2 + 2);
-  EXPECT_EQ(png.at(2, 2), 255);            // first tile
-  EXPECT_EQ(png.at(2 + 4 * 2, 6), 128);    // the empty sixth cell
-  EXPECT_EQ(png.at(2 + 4, 6), 255);        // the fifth tile
+  EXPECT_EQ(png.at(2, 2), 255);          // first tile
+  EXPECT_EQ(png.at(2 + 4 * 2, 6), 128);  // the empty sixth cell
+  EXPECT_EQ(png.at(2 + 4, 6), 255);      // the fifth tile
 }
 
 TEST_F(PngGrid, PairsStandTogether) {
@@ -117,7 +120,7 @@ TEST_F(PngGrid, PairsStandTogether) {
   EXPECT_EQ(png.at(7, 1), 128);
   EXPECT_EQ(png.at(8, 1), 0);
   EXPECT_EQ(png.at(11, 1), 255);
-  EXPECT_EQ(png.at(1, 5), 0);    // third pair, second row
+  EXPECT_EQ(png.at(1, 5), 0);  // third pair, second row
   EXPECT_EQ(png.at(4, 5), 255);
   EXPECT_EQ(png.at(8, 5), 128);  // no fourth pair
 }
@@ -125,7 +128,8 @@ TEST_F(PngGrid, PairsStandTogether) {
 TEST_F(PngGrid, RgbFromPlanesAndValuesClamped) {
   // One 1x2 RGB image, planar: R = {2, -1}, G = {0, NaN}, B = {1, 0.2}.
   std::vector<float> image = {2.0f, -1.0f, 0.0f, std::nanf(""), 1.0f, 0.2f};
-  write_image_grid(path("rgb.png"), image, 1, {.channels = 3, .height = 1, .width = 2, .separator = 0});
+  write_image_grid(path("rgb.png"), image, 1,
+                   {.channels = 3, .height = 1, .width = 2, .separator = 0});
   const Png png = read_png(path("rgb.png"));
   ASSERT_EQ(png.channels, 3);
   ASSERT_EQ(png.width, 2);
@@ -141,28 +145,38 @@ TEST_F(PngGrid, RgbFromPlanesAndValuesClamped) {
 TEST_F(PngGrid, ReplacesAnExistingFile) {
   std::vector<float> image(4, 0.0f);
   write_image_grid(path("a.png"), image, 1, {.channels = 1, .height = 2, .width = 2});
-  write_image_grid(path("a.png"), std::vector<float>(8, 1.0f), 2, {.channels = 1, .height = 2, .width = 2});
+  write_image_grid(path("a.png"), std::vector<float>(8, 1.0f), 2,
+                   {.channels = 1, .height = 2, .width = 2});
   EXPECT_EQ(read_png(path("a.png")).width, 7);
-  EXPECT_EQ(std::distance(fs::directory_iterator(dir_), fs::directory_iterator()), 1);  // no temp file
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir_), fs::directory_iterator()),
+            1);  // no temp file
 }
 
 TEST_F(PngGrid, ErrorsNameTheFile) {
   const std::string file = path("bad.png");
   std::vector<float> four(4, 0.0f);
-  expect_error_naming([&] { write_image_grid(file, four, 1, {.channels = 2, .height = 1, .width = 2}); }, file,
-                      "2 channels");
-  expect_error_naming([&] { write_image_grid(file, four, 2, {.channels = 1, .height = 2, .width = 2}); }, file,
-                      "expected 8");
-  expect_error_naming([&] { write_image_grid(file, {}, 0, {.channels = 1, .height = 2, .width = 2}); }, file,
-                      "no images");
-  expect_error_naming([&] { write_image_grid(file, four, 1, {.channels = 1, .height = 0, .width = 2}); }, file,
-                      "0 x 2");
   expect_error_naming(
-      [&] { write_image_pairs(file, four, std::vector<float>(3), 1, {.channels = 1, .height = 2, .width = 2}); },
+      [&] { write_image_grid(file, four, 1, {.channels = 2, .height = 1, .width = 2}); }, file,
+      "2 channels");
+  expect_error_naming(
+      [&] { write_image_grid(file, four, 2, {.channels = 1, .height = 2, .width = 2}); }, file,
+      "expected 8");
+  expect_error_naming(
+      [&] { write_image_grid(file, {}, 0, {.channels = 1, .height = 2, .width = 2}); }, file,
+      "no images");
+  expect_error_naming(
+      [&] { write_image_grid(file, four, 1, {.channels = 1, .height = 0, .width = 2}); }, file,
+      "0 x 2");
+  expect_error_naming(
+      [&] {
+        write_image_pairs(file, four, std::vector<float>(3), 1,
+                          {.channels = 1, .height = 2, .width = 2});
+      },
       file, "3 reconstruction values");
   const std::string missing_dir = path("no/such/dir.png");
-  expect_error_naming([&] { write_image_grid(missing_dir, four, 1, {.channels = 1, .height = 2, .width = 2}); },
-                      missing_dir, "");
+  expect_error_naming(
+      [&] { write_image_grid(missing_dir, four, 1, {.channels = 1, .height = 2, .width = 2}); },
+      missing_dir, "");
   EXPECT_FALSE(fs::exists(file));
 }
 

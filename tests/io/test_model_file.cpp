@@ -455,7 +455,8 @@ TEST(ModelFile, EveryLearningRateSchedulerFollowsItsSchedule) {
   };
   const std::vector<Case> cases = {
       {"Type = constant\nLearning_rate = 0.25", "constant", {"learning_rate=0.25"}},
-      {"Type = exponential\nDecay_Rate = 0.5\nDecay_Steps = 2", "exponential",
+      {"Type = exponential\nDecay_Rate = 0.5\nDecay_Steps = 2",
+       "exponential",
        {"decay_rate=0.5", "decay_steps=2"}},
       {"Type = exponential\nlearning_rate = 0.2\ndecay_rate = 0.5\ndecay_steps = 2\n"
        "staircase = true",
@@ -463,12 +464,14 @@ TEST(ModelFile, EveryLearningRateSchedulerFollowsItsSchedule) {
        {"learning_rate=0.2", "decay_rate=0.5", "decay_steps=2", "staircase=true"}},
       {"Type = step\nmilestones = 2, 5\ngamma = 0.5", "step", {"milestones=2,5", "gamma=0.5"}},
       // NNTrainer's form of the step scheduler.
-      {"Type = step\nlearning_rate = 0.1, 0.01, 0.001\niteration = 2, 5", "step",
+      {"Type = step\nlearning_rate = 0.1, 0.01, 0.001\niteration = 2, 5",
+       "step",
        {"learning_rate=0.1,0.01,0.001", "iteration=2,5"}},
       {"Type = cosine\nmax_learning_rate = 0.1\nmin_learning_rate = 0.01\ndecay_steps = 4",
        "cosine",
        {"max_learning_rate=0.1", "min_learning_rate=0.01", "decay_steps=4"}},
-      {"Type = linear\nmin_learning_rate = 0.001\ndecay_steps = 5", "linear",
+      {"Type = linear\nmin_learning_rate = 0.001\ndecay_steps = 5",
+       "linear",
        {"min_learning_rate=0.001", "decay_steps=5"}},
       {"Type = warmup\nwarmup_steps = 3\nafter = cosine\nmax_learning_rate = 0.1\n"
        "decay_steps = 4",
@@ -622,13 +625,13 @@ target = input
 
 TEST(ModelFile, TargetInputErrors) {
   const std::string model = kSmallModel;  // 12 lines
-  expect_error(
-      model + "[train_set]\nType = idx\nimages = a.gz\nlabels = b.gz\ntarget = input\n",
-      "model.ini:16", "Type = idx with target = input does not read 'labels' (it reads images)");
+  expect_error(model + "[train_set]\nType = idx\nimages = a.gz\nlabels = b.gz\ntarget = input\n",
+               "model.ini:16",
+               "Type = idx with target = input does not read 'labels' (it reads images)");
   expect_error(model + "[train_set]\nType = idx\ntarget = input\n", "model.ini:13",
                "[train_set] Type = idx needs 'images'");
-  expect_error(model + "[test_set]\nType = csv\npath = a.csv\ntarget = output\n",
-               "model.ini:16", "'target' has bad value 'output'");
+  expect_error(model + "[test_set]\nType = csv\npath = a.csv\ntarget = output\n", "model.ini:16",
+               "'target' has bad value 'output'");
 }
 
 TEST(ModelFile, NNTrainerFileDataSetsAndAbsolutePaths) {

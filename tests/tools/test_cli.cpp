@@ -404,8 +404,8 @@ TEST_F(Cli, AutoencoderTrainingAndEvaluationReportNoAccuracy) {
       << trained.out;
   EXPECT_TRUE(contains(trained.out, "Test Loss: ")) << trained.out;
   EXPECT_FALSE(contains(trained.out, "Accuracy:")) << trained.out;
-  const CliRun evaluated = succeed(
-      {"eval", path("vae.ini"), "--weights", path("vae.bin"), "--json", path("eval.json")});
+  const CliRun evaluated =
+      succeed({"eval", path("vae.ini"), "--weights", path("vae.bin"), "--json", path("eval.json")});
   EXPECT_TRUE(std::regex_search(evaluated.out, std::regex(R"(Test Loss: [0-9.]+ \(32 samples\))")))
       << evaluated.out;
   for (const char* json_file : {"train.json", "eval.json"}) {
@@ -721,7 +721,8 @@ struct PngSize {
 // Width and height from a PNG's IHDR chunk; zeros when it is not a PNG.
 PngSize png_size(const std::string& path) {
   const std::string bytes = read_text(path);
-  if (bytes.size() < 24 || bytes.compare(0, 8, "\x89PNG\r\n\x1a\n") != 0 || bytes.compare(12, 4, "IHDR") != 0)
+  if (bytes.size() < 24 || bytes.compare(0, 8, "\x89PNG\r\n\x1a\n") != 0 ||
+      bytes.compare(12, 4, "IHDR") != 0)
     return {};
   auto be32 = [&](size_t at) {
     uint32_t value = 0;
@@ -762,7 +763,9 @@ class CliPictures : public Cli {
   }
 
   // Trains the VAE once per test; its weights are vae.bin.
-  CliRun train_vae() { return succeed({"train", path("vae.ini"), "--no-progress", "--json", path("train.json")}); }
+  CliRun train_vae() {
+    return succeed({"train", path("vae.ini"), "--no-progress", "--json", path("train.json")});
+  }
 };
 
 TEST_F(CliPictures, HelpOfThePictureCommands) {
@@ -783,7 +786,8 @@ TEST_F(CliPictures, TrainingAVaeWritesReconstructionsAndSamplesBesideTheWeights)
   EXPECT_TRUE(contains(result.out, "Samples: " + samples)) << result.out;
   // The 8 test images in pairs, 3 pairs a row: 6 tiles of 4 px, 1 px inside a pair, 2
   // between pairs and rows, 1 around.
-  EXPECT_EQ(png_size(reconstructions), (PngSize{1 + 6 * 4 + 3 * 1 + 2 * 2 + 1, 1 + 3 * 4 + 2 * 2 + 1}));
+  EXPECT_EQ(png_size(reconstructions),
+            (PngSize{1 + 6 * 4 + 3 * 1 + 2 * 2 + 1, 1 + 3 * 4 + 2 * 2 + 1}));
   // 64 samples, 8 by 8.
   EXPECT_EQ(png_size(samples), (PngSize{1 + 8 * 4 + 7 + 1, 1 + 8 * 4 + 7 + 1}));
   const auto json = parse_flat_json(read_text(path("train.json")));
@@ -796,31 +800,36 @@ TEST_F(CliPictures, TrainingAVaeWritesReconstructionsAndSamplesBesideTheWeights)
 
 TEST_F(CliPictures, SampleDrawsASeededGrid) {
   train_vae();
-  const CliRun result =
-      succeed({"sample", path("vae.ini"), "--weights", path("vae.bin"), "-n", "10", "--seed", "3", "-o", path("a.png")});
+  const CliRun result = succeed({"sample", path("vae.ini"), "--weights", path("vae.bin"), "-n",
+                                 "10", "--seed", "3", "-o", path("a.png")});
   EXPECT_TRUE(contains(result.out, "10 samples written to " + path("a.png"))) << result.out;
   EXPECT_EQ(png_size(path("a.png")), (PngSize{1 + 4 * 4 + 3 + 1, 1 + 3 * 4 + 2 + 1}));
-  succeed({"sample", path("vae.ini"), "--weights", path("vae.bin"), "-n", "10", "--seed", "3", "-o", path("b.png")});
-  succeed({"sample", path("vae.ini"), "--weights", path("vae.bin"), "-n", "10", "--seed", "4", "--from", "z",
-           "--output", "picture", "-o", path("c.png")});
+  succeed({"sample", path("vae.ini"), "--weights", path("vae.bin"), "-n", "10", "--seed", "3", "-o",
+           path("b.png")});
+  succeed({"sample", path("vae.ini"), "--weights", path("vae.bin"), "-n", "10", "--seed", "4",
+           "--from", "z", "--output", "picture", "-o", path("c.png")});
   EXPECT_EQ(read_text(path("a.png")), read_text(path("b.png")));
   EXPECT_NE(read_text(path("a.png")), read_text(path("c.png")));
 }
 
 TEST_F(CliPictures, ReconstructPairsTestImagesWithTheirReconstructions) {
   train_vae();
-  const CliRun result =
-      succeed({"reconstruct", path("vae.ini"), "--weights", path("vae.bin"), "-n", "4", "-o", path("r.png")});
-  EXPECT_TRUE(contains(result.out, "4 images and their reconstructions written to " + path("r.png"))) << result.out;
+  const CliRun result = succeed({"reconstruct", path("vae.ini"), "--weights", path("vae.bin"), "-n",
+                                 "4", "-o", path("r.png")});
+  EXPECT_TRUE(
+      contains(result.out, "4 images and their reconstructions written to " + path("r.png")))
+      << result.out;
   EXPECT_EQ(png_size(path("r.png")), (PngSize{1 + 4 * 4 + 2 * 1 + 2 + 1, 1 + 2 * 4 + 2 + 1}));
 }
 
 TEST_F(CliPictures, ScoreOfSamplesAndOfRealImages) {
   train_vae();
-  const CliRun result = succeed({"score", "--classifier", path("classifier.ini"), "--classifier-weights",
-                                 path("classifier.bin"), "--samples-from", path("vae.ini"), "--weights",
-                                 path("vae.bin"), "-n", "50", "--real", "--json", path("score.json")});
-  EXPECT_TRUE(contains(result.out, "Inception score of 50 samples from " + path("vae.ini") + ": ")) << result.out;
+  const CliRun result =
+      succeed({"score", "--classifier", path("classifier.ini"), "--classifier-weights",
+               path("classifier.bin"), "--samples-from", path("vae.ini"), "--weights",
+               path("vae.bin"), "-n", "50", "--real", "--json", path("score.json")});
+  EXPECT_TRUE(contains(result.out, "Inception score of 50 samples from " + path("vae.ini") + ": "))
+      << result.out;
   EXPECT_TRUE(contains(result.out, "Inception score of 12 real images: ")) << result.out;
   const auto json = parse_flat_json(read_text(path("score.json")));
   EXPECT_EQ(number(json, "classes"), 3.0);
@@ -830,8 +839,9 @@ TEST_F(CliPictures, ScoreOfSamplesAndOfRealImages) {
     EXPECT_LE(number(json, key), 3.0) << key;
   }
   // Real images only.
-  const CliRun real = succeed({"score", "--classifier", path("classifier.ini"), "--classifier-weights",
-                               path("classifier.bin"), "--real", "-n", "6"});
+  const CliRun real =
+      succeed({"score", "--classifier", path("classifier.ini"), "--classifier-weights",
+               path("classifier.bin"), "--real", "-n", "6"});
   EXPECT_TRUE(contains(real.out, "Inception score of 6 real images: ")) << real.out;
   EXPECT_FALSE(contains(real.out, "samples")) << real.out;
 }
@@ -839,31 +849,41 @@ TEST_F(CliPictures, ScoreOfSamplesAndOfRealImages) {
 TEST_F(CliPictures, Errors) {
   train_vae();
   const std::string vae = path("vae.ini"), weights = path("vae.bin");
-  expect_error({"sample", path("classifier.ini"), "--weights", path("classifier.bin"), "-o", path("s.png")},
-               path("classifier.ini") + ": no reparametrize layer to sample from; name the layer with --from");
-  expect_error({"sample", vae, "--weights", weights, "--from", "nope", "-o", path("s.png")}, "no layer named 'nope'");
-  expect_error({"sample", vae, "--weights", weights, "--from", "z", "--output", "mu", "-o", path("s.png")},
-               "the output of layer 'mu' is not computed from layer 'z' alone");
-  expect_error({"sample", vae, "--weights", weights, "-o", path("no/dir/s.png")}, path("no/dir/s.png"));
-  expect_error({"reconstruct", path("classifier.ini"), "--weights", path("classifier.bin"), "-o", path("r.png")},
+  expect_error(
+      {"sample", path("classifier.ini"), "--weights", path("classifier.bin"), "-o", path("s.png")},
+      path("classifier.ini") +
+          ": no reparametrize layer to sample from; name the layer with --from");
+  expect_error({"sample", vae, "--weights", weights, "--from", "nope", "-o", path("s.png")},
+               "no layer named 'nope'");
+  expect_error(
+      {"sample", vae, "--weights", weights, "--from", "z", "--output", "mu", "-o", path("s.png")},
+      "the output of layer 'mu' is not computed from layer 'z' alone");
+  expect_error({"sample", vae, "--weights", weights, "-o", path("no/dir/s.png")},
+               path("no/dir/s.png"));
+  expect_error({"reconstruct", path("classifier.ini"), "--weights", path("classifier.bin"), "-o",
+                path("r.png")},
                "reconstruct needs an autoencoder");
-  write_text(path("mse.ini"), std::regex_replace(kClassifierIni, std::regex("Loss = cross"), "Loss = mse"));
-  expect_error({"score", "--classifier", path("mse.ini"), "--classifier-weights", path("classifier.bin"), "--real"},
+  write_text(path("mse.ini"),
+             std::regex_replace(kClassifierIni, std::regex("Loss = cross"), "Loss = mse"));
+  expect_error({"score", "--classifier", path("mse.ini"), "--classifier-weights",
+                path("classifier.bin"), "--real"},
                path("mse.ini") + ": the classifier's outputs are not probabilities");
   write_text(path("wide.ini"), std::regex_replace(kClassifierIni, std::regex("1:4:4"), "1:4:5"));
   ModelFile wide = load_model_file(path("wide.ini"));
   wide.model->compile();
   wide.model->initialize();
   save_weights(*wide.model, path("wide.bin"));
-  expect_error({"score", "--classifier", path("wide.ini"), "--classifier-weights", path("wide.bin"),
-                "--samples-from", vae, "--weights", weights},
-               vae + " generates samples of 1:1:4:4; the classifier " + path("wide.ini") + " takes 1:1:4:5");
+  expect_error(
+      {"score", "--classifier", path("wide.ini"), "--classifier-weights", path("wide.bin"),
+       "--samples-from", vae, "--weights", weights},
+      vae + " generates samples of 1:1:4:4; the classifier " + path("wide.ini") + " takes 1:1:4:5");
   // Nothing to score, or samples without weights: usage errors.
-  EXPECT_EQ(run({"score", "--classifier", path("classifier.ini"), "--classifier-weights", path("classifier.bin")})
+  EXPECT_EQ(run({"score", "--classifier", path("classifier.ini"), "--classifier-weights",
+                 path("classifier.bin")})
                 .exit_code,
             2);
-  EXPECT_EQ(run({"score", "--classifier", path("classifier.ini"), "--classifier-weights", path("classifier.bin"),
-                 "--samples-from", vae})
+  EXPECT_EQ(run({"score", "--classifier", path("classifier.ini"), "--classifier-weights",
+                 path("classifier.bin"), "--samples-from", vae})
                 .exit_code,
             2);
   EXPECT_EQ(run({"sample", vae, "--weights", weights}).exit_code, 2);  // no -o

@@ -41,22 +41,27 @@ TEST(InceptionScore, ConfidentButAllOneClassScoresOne) {
 
 TEST(InceptionScore, MixedCaseByHand) {
   // p(y) = (0.75, 0.25); KL = log(4/3) and 0.5 log(2/3) + 0.5 log 2.
-  const double expected = std::exp(0.5 * (std::log(4.0 / 3.0) + 0.5 * std::log(2.0 / 3.0) + 0.5 * std::log(2.0)));
+  const double expected =
+      std::exp(0.5 * (std::log(4.0 / 3.0) + 0.5 * std::log(2.0 / 3.0) + 0.5 * std::log(2.0)));
   EXPECT_NEAR(inception_score(std::vector<float>{1.0f, 0.0f, 0.5f, 0.5f}, 2), expected, 1e-6);
 }
 
 TEST(InceptionScore, RejectsWhatIsNotProbabilities) {
   EXPECT_EQ(error_of({0.5f, 0.5f}, 0), "inception_score(): 0 classes");
   EXPECT_EQ(error_of({}, 2), "inception_score(): no samples");
-  EXPECT_EQ(error_of({0.5f, 0.5f, 1.0f}, 2), "inception_score(): 3 values are not whole rows of 2 classes");
-  EXPECT_NE(error_of({1.0f, 0.0f, 1.5f, -0.5f}, 2).find("row 1 has the value -0.5"), std::string::npos);
-  EXPECT_NE(error_of({std::numeric_limits<float>::quiet_NaN(), 1.0f}, 2).find("row 0 has the value"),
+  EXPECT_EQ(error_of({0.5f, 0.5f, 1.0f}, 2),
+            "inception_score(): 3 values are not whole rows of 2 classes");
+  EXPECT_NE(error_of({1.0f, 0.0f, 1.5f, -0.5f}, 2).find("row 1 has the value -0.5"),
             std::string::npos);
+  EXPECT_NE(
+      error_of({std::numeric_limits<float>::quiet_NaN(), 1.0f}, 2).find("row 0 has the value"),
+      std::string::npos);
   EXPECT_NE(error_of({2.0f, 3.0f}, 2).find("row 0 sums to 5"), std::string::npos);
 }
 
 TEST(InceptionScore, SoftmaxRowsOfLogits) {
-  const std::vector<float> probabilities = softmax_rows(std::vector<float>{0.0f, 0.0f, 1000.0f, 0.0f, std::log(3.0f), 0.0f}, 2);
+  const std::vector<float> probabilities =
+      softmax_rows(std::vector<float>{0.0f, 0.0f, 1000.0f, 0.0f, std::log(3.0f), 0.0f}, 2);
   ASSERT_EQ(probabilities.size(), 6u);
   EXPECT_FLOAT_EQ(probabilities[0], 0.5f);
   EXPECT_FLOAT_EQ(probabilities[2], 1.0f);  // no overflow

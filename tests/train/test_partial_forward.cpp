@@ -26,10 +26,12 @@ std::unique_ptr<Model> vae_shaped(bool with_optimizer = true) {
   model->addLayer(createLayer("fully_connected", {"name=mu", "unit=3", "input_layers=image"}));
   model->addLayer(createLayer("fully_connected", {"name=logvar", "unit=3", "input_layers=image"}));
   model->addLayer(createLayer("reparametrize", {"name=z", "input_layers=mu,logvar"}));
-  model->addLayer(createLayer("fully_connected", {"name=hidden", "unit=6", "activation=relu", "input_layers=z"}));
   model->addLayer(createLayer("fully_connected",
-                              {"name=decoder", "unit=8", "activation=sigmoid", "input_layers=hidden"}));
-  model->addLayer(createLayer("reshape", {"name=picture", "target_shape=1:2:4", "input_layers=decoder"}));
+                              {"name=hidden", "unit=6", "activation=relu", "input_layers=z"}));
+  model->addLayer(createLayer(
+      "fully_connected", {"name=decoder", "unit=8", "activation=sigmoid", "input_layers=hidden"}));
+  model->addLayer(
+      createLayer("reshape", {"name=picture", "target_shape=1:2:4", "input_layers=decoder"}));
   model->addLayer(createLayer("flatten", {"name=flat", "input_layers=picture"}));
   model->addLayer(createLayer("vae_loss", {"name=loss", "input_layers=flat,mu,logvar"}));
   model->addLayer(createLayer("fully_connected", {"name=side", "unit=2", "input_layers=z"}));
@@ -88,7 +90,8 @@ TEST(PartialForward, FanOutHeadsAreComputedMixedLayersAreNot) {
     model->forwardFrom("z", z, 2, "mixed");
     FAIL() << "expected an Error";
   } catch (const Error& error) {
-    EXPECT_STREQ(error.what(), "forwardFrom(): the output of layer 'mixed' is not computed from layer 'z' alone");
+    EXPECT_STREQ(error.what(),
+                 "forwardFrom(): the output of layer 'mixed' is not computed from layer 'z' alone");
   }
   EXPECT_THROW(model->forwardFrom("z", z, 2, "mu"), Error);
 }
@@ -104,13 +107,16 @@ TEST(PartialForward, Errors) {
     }
     return "no error";
   };
-  EXPECT_EQ(message([&] { model->forwardFrom("nope", z, 1); }), "forwardFrom(): no layer named 'nope'");
-  EXPECT_EQ(message([&] { model->forwardFrom("z", z, 1, "nope"); }), "forwardFrom(): no layer named 'nope'");
+  EXPECT_EQ(message([&] { model->forwardFrom("nope", z, 1); }),
+            "forwardFrom(): no layer named 'nope'");
+  EXPECT_EQ(message([&] { model->forwardFrom("z", z, 1, "nope"); }),
+            "forwardFrom(): no layer named 'nope'");
   EXPECT_EQ(message([&] { model->forwardFrom("loss", z, 1); }),
             "forwardFrom(): layer 'loss' is a loss; start from a layer that computes values");
   EXPECT_THROW(model->forwardFrom("z", z, 2), ShapeError);
   EXPECT_EQ(message([&] { model->forwardFrom("z", z, 2); }),
-            "forwardFrom(): 3 values for 2 samples; the output of layer 'z' holds 3 per sample (1:1:1:3)");
+            "forwardFrom(): 3 values for 2 samples; the output of layer 'z' holds 3 per sample "
+            "(1:1:1:3)");
 
   Model uninitialized({"batch_size=1"});
   uninitialized.addLayer(createLayer("input", {"name=x", "input_shape=1:1:2"}));
