@@ -161,6 +161,18 @@ class Layer {
   virtual bool backward_needs_input(size_t /*i*/) const { return true; }
   virtual bool backward_needs_output(size_t /*i*/) const { return false; }
 
+  // In-place operation; the graph compiler decides (src/graph/in_place.cpp). When true,
+  // output 0 may share the memory of input `i`: forward must then be correct with
+  // input(i) and output(0) the same array, and backward must not read input i
+  // (backward_needs_input(i) false). The compiler uses it only when nothing else reads
+  // the input's values afterwards (a single consumer, a producer whose backward does not
+  // read its output, not a model input or a tensor the caller reads).
+  virtual bool supports_in_place(size_t /*i*/) const { return false; }
+  // When true, dL/d(input i) may share the memory of dL/d(output 0): calc_derivative must
+  // be correct with input_grad(i) and output_grad(0) the same array, and nothing in
+  // backward may read output_grad(0) after calc_derivative (calc_gradient runs before).
+  virtual bool supports_in_place_derivative(size_t /*i*/) const { return false; }
+
   // True when every output is input 0 seen with another shape (flatten, reshape, the
   // graph's fan-out node). The graph then binds outputs to the input's memory and does
   // not call forward; with a single output the input gradient likewise aliases the

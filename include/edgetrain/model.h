@@ -82,7 +82,8 @@ class Model {
   Model& operator=(const Model&) = delete;
 
   // batch_size, epochs, loss (mse, cross_entropy, bce_with_logits: appended after the
-  // last layer), seed.
+  // last layer), seed, in_place (true: elementwise layers run in their input's memory
+  // where nothing else reads it; CompileOptions::in_place).
   void setProperty(const std::vector<std::string>& properties);
   void addLayer(std::unique_ptr<LayerNode> layer);
   void setOptimizer(std::unique_ptr<Optimizer> optimizer);
@@ -176,6 +177,7 @@ class Model {
   size_t epochs_ = 1;
   std::string loss_;
   uint64_t seed_ = 0;
+  bool in_place_ = true;  // CompileOptions::in_place
   std::unique_ptr<LayerNode> loss_layer_;
   std::unique_ptr<Compiled> compiled_;
 };

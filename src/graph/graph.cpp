@@ -6,6 +6,7 @@
 
 #include "edgetrain/error.h"
 #include "edgetrain/properties.h"
+#include "graph/in_place.h"
 #include "layers/input.h"
 #include "layers/multiout.h"
 
@@ -198,6 +199,7 @@ class GraphBuilder {
     finalize_nodes(sorted);
     propagate_requires_grad();
     create_gradients();
+    if (options_.in_place) assign_in_place(graph_);
     emit_steps();
     plan_memory();
   }
@@ -407,11 +409,15 @@ class GraphBuilder {
         if (node.type == "input") graph_.input_gradients.push_back(node.output_grads[0].id);
   }
 
+  // Touching an in-place alias touches the tensor whose memory it shares, too.
   void touch(int id, size_t step) {
     if (id < 0) return;
-    GraphTensor& tensor = graph_.tensors[id];
-    if (tensor.first == kNoStep || step < tensor.first) tensor.first = step;
-    tensor.last = std::max(tensor.last, step);
+    for (int t : {id, graph_.tensors[id].alias_of}) {
+      if (t < 0) continue;
+      GraphTensor& tensor = graph_.tensors[t];
+      if (tensor.first == kNoStep || step < tensor.first) tensor.first = step;
+      tensor.last = std::max(tensor.last, step);
+    }
   }
   void touch(const TensorRef& ref, size_t step) { touch(ref.id, step); }
 
@@ -486,7 +492,7 @@ class GraphBuilder {
   void plan_memory() {
     std::vector<MemoryRequest> requests;
     for (const GraphTensor& tensor : graph_.tensors) {
-      if (tensor.first == kNoStep)
+      if (tensor.first == kNoStep || tensor.alias_of >= 0)
         requests.push_back({0, 0, 0});
       else
         requests.push_back({tensor.shape.bytes(), tensor.first, tensor.last});
@@ -495,7 +501,7 @@ class GraphBuilder {
     const MemoryPlanner& planner = options_.planner ? *options_.planner : default_planner;
     graph_.plan = planner.plan(requests);
     for (size_t t = 0; t < graph_.tensors.size(); ++t)
-      graph_.tensors[t].offset = graph_.plan.offsets[t];
+      graph_.tensors[t].offset = graph_.plan.offsets[graph_.storage(static_cast<int>(t))];
     graph_.lower_bound_bytes = memory_lower_bound(requests);
     graph_.naive_bytes = NaivePlanner().plan(requests).arena_bytes;
   }

@@ -47,6 +47,13 @@ struct GraphTensor {
   size_t last = 0;            // last step that touches it
   size_t offset = 0;          // in the arena, after planning
   size_t node = 0;            // the node it belongs to
+  // In place (src/graph/in_place.h): this tensor shares the memory of tensor `alias_of`
+  // (never itself an alias). first/last of the storage tensor then span every tensor
+  // sharing it; an alias's own first/last are its own touches.
+  int alias_of = -1;
+  // The node whose output (or, for a gradient, input gradient) is written over this
+  // tensor in place; its values are dead from that node's step on. -1: none.
+  int overwritten_by = -1;
 };
 
 // A view of a tensor: several views with other shapes may share one tensor id.
@@ -100,6 +107,8 @@ struct CompiledGraph {
   size_t naive_bytes = 0;
 
   int find_node(const std::string& name) const;
+  // The tensor whose memory `id` uses: alias_of, or `id` itself.
+  int storage(int id) const { return tensors[id].alias_of >= 0 ? tensors[id].alias_of : id; }
   // Which nodes a forward pass can compute from output 0 of node `from` alone: `from`
   // itself, and every later node whose inputs all come from computed nodes (output 0
   // only, of `from`). Loss layers are never computed (they need a label); input layers
@@ -114,6 +123,9 @@ struct CompileOptions {
   // Compute dL/d(model inputs) too (saliency, adversarial examples, layer tests); they
   // are kept until the end of the iteration.
   bool input_gradients = false;
+  // Run elementwise layers in their input's memory where nothing else reads it, and let
+  // their input gradients share their output gradient's memory (src/graph/in_place.h).
+  bool in_place = true;
 };
 
 // Throws GraphError (names, cycles), ShapeError (shape inference) or PropertyError.

@@ -4,7 +4,9 @@
 //   input N:C:H:W  ->  output N:C:H:W, no weights
 // Properties: activation (required): one of activation_names(), e.g. relu, gelu, softmax.
 // Backward reads the input or the output, whichever the derivative is computed from
-// (activation_derivative_needs_input), so the planner can free the other.
+// (activation_derivative_needs_input), so the planner can free the other. Runs in place
+// (output over input) unless the derivative reads the input (swish, gelu, hard_swish); the
+// input gradient may always share the output gradient's memory.
 #pragma once
 
 #include "edgetrain/layer.h"
@@ -23,6 +25,9 @@ class ActivationLayer : public Layer {
   void calc_derivative(RunContext& context) override;
   bool backward_needs_input(size_t) const override { return derivative_reads_input(); }
   bool backward_needs_output(size_t) const override { return derivative_reads_output(); }
+  // activation_forward/backward work in place; the derivative must not read the input.
+  bool supports_in_place(size_t) const override { return !derivative_reads_input(); }
+  bool supports_in_place_derivative(size_t) const override { return true; }
 
  private:
   bool derivative_reads_input() const;

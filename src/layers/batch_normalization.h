@@ -46,6 +46,10 @@ class BatchNormalizationLayer : public Layer {
   void calc_gradient(RunContext& context) override;
   // Forward saves x-hat and 1/sqrt(var + epsilon), which is all backward needs.
   bool backward_needs_input(size_t) const override { return false; }
+  // Each feature's values are read (statistics, x-hat) before its outputs are written, and
+  // dx is written only after the sums over dy; calc_gradient runs before calc_derivative.
+  bool supports_in_place(size_t) const override { return true; }
+  bool supports_in_place_derivative(size_t) const override { return true; }
 
  private:
   void normalize_with_batch_statistics(RunContext& context);

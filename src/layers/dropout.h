@@ -22,6 +22,9 @@ class DropoutLayer : public Layer {
   void forward(RunContext& context) override;
   void calc_derivative(RunContext& context) override;
   bool backward_needs_input(size_t) const override { return false; }
+  // Elementwise with the saved mask both ways, so both run in place.
+  bool supports_in_place(size_t) const override { return true; }
+  bool supports_in_place_derivative(size_t) const override { return true; }
 
  private:
   // Whether this run drops anything; otherwise forward and backward copy.

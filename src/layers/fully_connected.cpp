@@ -27,6 +27,7 @@ void FullyConnectedLayer::finalize(FinalizeContext& context) {
     throw PropertyError(context.owner() + ": property 'unit' is required (e.g. unit=10)");
   const TensorShape& input = context.input_shape();
   in_ = input.width;
+  trainable_ = context.trainable();
   const TensorShape output(input.batch, input.channel, input.height, unit_);
   context.set_output_shape(output);
   context.request_weight(

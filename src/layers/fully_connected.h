@@ -22,12 +22,15 @@ class FullyConnectedLayer : public Layer {
   void calc_derivative(RunContext& context) override;
   void calc_gradient(RunContext& context) override;
   bool backward_needs_output(size_t) const override { return activation_.needs_output(); }
+  // Only calc_gradient reads the input; a frozen layer does not.
+  bool backward_needs_input(size_t) const override { return trainable_; }
 
  private:
   size_t unit_ = 0;
   WeightProperties weights_;
   FusedActivation activation_;
   size_t in_ = 0;
+  bool trainable_ = true;
 };
 
 }  // namespace edgetrain

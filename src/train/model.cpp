@@ -135,8 +135,10 @@ void Model::setProperty(const std::vector<std::string>& properties) {
         throw PropertyError("model: loss '" + value + "' is a layer type, not a loss");
     } else if (key == "seed") {
       seed_ = parse_count(value, owner, key);
+    } else if (key == "in_place") {
+      in_place_ = parse_bool(value, owner, key);
     } else {
-      throw_unknown_property(owner, key, "batch_size, epochs, loss, seed");
+      throw_unknown_property(owner, key, "batch_size, epochs, loss, seed, in_place");
     }
   }
   compiled_.reset();
@@ -169,7 +171,9 @@ void Model::compile() {
     description.push_back({loss_, &loss_layer_->layer(), {}, std::nullopt, true});
   }
   auto compiled = std::make_unique<Compiled>();
-  compiled->graph = compile_graph(description, {batch_size_, optimizer_.get(), nullptr});
+  CompileOptions options{batch_size_, optimizer_.get(), nullptr};
+  options.in_place = in_place_;
+  compiled->graph = compile_graph(description, options);
   const CompiledGraph& graph = compiled->graph;
   for (const GraphNode& node : graph.nodes) {
     if (!node.layer->is_loss()) continue;
@@ -373,7 +377,11 @@ std::vector<float> Model::forwardFrom(const std::string& from, std::span<const f
   }
   const TensorRef& source = graph.nodes[from_node].outputs[0];
   const TensorRef& result_ref = graph.nodes[target.first].outputs[target.second];
-  if (!steps.empty() && graph.tensors[result_ref.id].last < steps.back())
+  // A tensor an in-place layer overwrites holds its values only until that layer runs.
+  const GraphTensor& result_tensor = graph.tensors[result_ref.id];
+  const int overwriter = result_tensor.overwritten_by;
+  if ((!steps.empty() && result_tensor.last < steps.back()) ||
+      (overwriter >= 0 && overwriter != from_node && computed[overwriter]))
     throw StateError("forwardFrom(): the memory plan reuses the output of layer '" + target_name +
                      "' before the forward pass ends; read a later layer's output");
   const size_t in_size = source.shape.feature_size();
@@ -499,7 +507,8 @@ void Model::summary(std::ostream& out) const {
   // Memory of each layer's own tensors (outputs, gradients, weights, state, scratch).
   std::vector<size_t> layer_bytes(graph.nodes.size(), 0);
   for (const GraphTensor& tensor : graph.tensors)
-    if (tensor.first != kNoStep) layer_bytes[tensor.node] += tensor.shape.bytes();
+    if (tensor.first != kNoStep && tensor.alias_of < 0)
+      layer_bytes[tensor.node] += tensor.shape.bytes();
 
   std::vector<std::vector<std::string>> rows = {
       {"Layer", "Type", "Output shape", "Inputs", "Params", "Memory"}};
@@ -507,8 +516,12 @@ void Model::summary(std::ostream& out) const {
   for (size_t n = 0; n < graph.nodes.size(); ++n) {
     const GraphNode& node = graph.nodes[n];
     std::string shapes, inputs;
-    for (const TensorRef& output : node.outputs)
+    for (const TensorRef& output : node.outputs) {
       shapes += (shapes.empty() ? "" : " ") + output.shape.str();
+      // In place: the output shares the memory of the tensor named after the brackets.
+      const int storage = graph.storage(output.id);
+      if (storage != output.id) shapes += " [in place: " + graph.tensors[storage].name + "]";
+    }
     for (const std::string& input : node.input_names) inputs += (inputs.empty() ? "" : ",") + input;
     rows.push_back({node.name, node.type, shapes, inputs.empty() ? "-" : inputs,
                     std::to_string(node.parameter_count), format_bytes(layer_bytes[n])});

@@ -8,6 +8,7 @@
 #include "graph/graph.h"
 #include "kernels/gemm.h"
 #include "memory/planner.h"
+#include "support/graph_checks.h"
 
 namespace edgetrain {
 namespace {
@@ -196,12 +197,7 @@ std::vector<NodeDescription> describe_layers(
 }
 
 void expect_plan_is_valid(const CompiledGraph& graph) {
-  std::vector<MemoryRequest> requests;
-  for (const GraphTensor& tensor : graph.tensors)
-    requests.push_back(tensor.first == kNoStep
-                           ? MemoryRequest{0, 0, 0}
-                           : MemoryRequest{tensor.shape.bytes(), tensor.first, tensor.last});
-  EXPECT_EQ(find_plan_conflict(requests, graph.plan), "");
+  EXPECT_EQ(testing::plan_conflict(graph), "");
   EXPECT_LT(graph.plan.arena_bytes, graph.naive_bytes);
   EXPECT_GE(graph.plan.arena_bytes, graph.lower_bound_bytes);
 }

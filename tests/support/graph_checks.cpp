@@ -5,6 +5,7 @@
 #include "edgetrain/model.h"
 #include "edgetrain/optimizer.h"
 #include "graph/executor.h"
+#include "memory/planner.h"
 
 namespace edgetrain::testing {
 namespace {
@@ -35,6 +36,25 @@ void expect_prefix_equal(const std::vector<float>& part, const std::vector<float
 void expect_mentions(const std::string& message, const std::vector<std::string>& words) {
   for (const std::string& word : words)
     EXPECT_NE(message.find(word), std::string::npos) << "'" << word << "' missing in: " << message;
+}
+
+std::string plan_conflict(const CompiledGraph& graph) {
+  std::vector<MemoryRequest> requests;
+  for (size_t t = 0; t < graph.tensors.size(); ++t) {
+    const GraphTensor& tensor = graph.tensors[t];
+    const bool own_memory = tensor.first != kNoStep && tensor.alias_of < 0;
+    requests.push_back(own_memory ? MemoryRequest{tensor.shape.bytes(), tensor.first, tensor.last}
+                                  : MemoryRequest{0, 0, 0});
+    if (tensor.alias_of < 0 || tensor.first == kNoStep) continue;
+    const GraphTensor& storage = graph.tensors[tensor.alias_of];
+    const std::string what = "tensor '" + tensor.name + "' in place over '" + storage.name + "'";
+    if (storage.alias_of >= 0) return what + ", itself an alias";
+    if (tensor.offset != storage.offset) return what + " at another offset";
+    if (tensor.shape.bytes() != storage.shape.bytes()) return what + " of another size";
+    if (storage.first == kNoStep || tensor.first < storage.first || tensor.last > storage.last)
+      return what + " outside its planned lifetime";
+  }
+  return find_plan_conflict(requests, graph.plan);
 }
 
 bool alive_in_derivative(const CompiledGraph& graph, int id) {

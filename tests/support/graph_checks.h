@@ -30,6 +30,11 @@ std::string compile_error(const std::string& type, const std::vector<std::string
 // Expects each of `words` in `message`.
 void expect_mentions(const std::string& message, const std::vector<std::string>& words);
 
+// Empty if the compiled graph's memory plan is valid; otherwise the first problem. In-place
+// aliases (GraphTensor::alias_of) take no memory of their own: each must sit at its storage
+// tensor's offset, within that tensor's planned lifetime, with the same size.
+std::string plan_conflict(const CompiledGraph& graph);
+
 // Whether the planner keeps tensor `id` alive while the layer named "under_test" computes
 // its input gradients; false means its memory may hold something else by then.
 bool alive_in_derivative(const CompiledGraph& graph, int id);

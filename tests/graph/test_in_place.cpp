@@ -1,0 +1,472 @@
+// The compiler's in-place pass (src/graph/in_place.h): which tensors share memory, which
+// must not, and that training gives the same results, bit for bit, with it on and off.
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <iostream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "edgetrain/model.h"
+#include "edgetrain/optimizer.h"
+#include "edgetrain/rng.h"
+#include "graph/executor.h"
+#include "graph/graph.h"
+#include "support/graph_checks.h"
+
+namespace edgetrain {
+namespace {
+
+using Layers = std::vector<std::unique_ptr<LayerNode>>;
+using Builder = std::function<Layers()>;
+
+struct Net {
+  Layers layers;
+  std::unique_ptr<Optimizer> optimizer;
+  CompiledGraph graph;
+
+  const GraphNode& node(const std::string& name) const {
+    const int n = graph.find_node(name);
+    EXPECT_GE(n, 0) << "no layer " << name;
+    return graph.nodes.at(static_cast<size_t>(n));
+  }
+  int output(const std::string& name) const { return node(name).outputs[0].id; }
+  int input(const std::string& name, size_t i = 0) const { return node(name).inputs[i].id; }
+  int output_grad(const std::string& name) const { return node(name).output_grads[0].id; }
+  int input_grad(const std::string& name, size_t i = 0) const {
+    return node(name).input_grads[i].id;
+  }
+  // Whether the two tensors share memory by the in-place pass.
+  bool shared(int a, int b) const { return graph.storage(a) == graph.storage(b); }
+  bool in_place(const std::string& name, size_t i = 0) const {
+    return shared(output(name), input(name, i));
+  }
+  bool gradient_in_place(const std::string& name, size_t i = 0) const {
+    return input_grad(name, i) >= 0 && shared(input_grad(name, i), output_grad(name));
+  }
+  size_t aliases() const {
+    size_t count = 0;
+    for (const GraphTensor& tensor : graph.tensors) count += tensor.alias_of >= 0;
+    return count;
+  }
+};
+
+std::unique_ptr<Net> compile(const Builder& build, bool in_place, size_t batch = 4) {
+  auto net = std::make_unique<Net>();
+  net->layers = build();
+  net->optimizer = createOptimizer("sgd", {"learning_rate=0.05"});
+  std::vector<NodeDescription> description;
+  for (const auto& layer : net->layers)
+    description.push_back({layer->getName(), &layer->layer(), layer->inputLayers(),
+                           layer->inputShape(), layer->trainable()});
+  CompileOptions options;
+  options.batch = batch;
+  options.optimizer = net->optimizer.get();
+  options.input_gradients = true;
+  options.in_place = in_place;
+  net->graph = compile_graph(description, options);
+  EXPECT_EQ(testing::plan_conflict(net->graph), "");
+  return net;
+}
+
+std::vector<float> values_of(const Tensor& tensor) { return {tensor.begin(), tensor.end()}; }
+
+struct Trace {
+  std::vector<float> losses;
+  std::vector<std::vector<float>> outputs;      // loss predictions and model outputs, per step
+  std::vector<std::vector<float>> kept;         // the same after backward
+  std::vector<std::vector<float>> input_grads;  // per step
+  std::vector<std::vector<float>> weights;      // after the last step
+};
+
+// Trains `steps` steps on fixed random data (the last one on a smaller batch when
+// `partial` is set) and records everything the caller can read.
+Trace train(Net& net, size_t steps = 3, size_t partial = 0) {
+  CompiledGraph& graph = net.graph;
+  Executor executor(graph, net.optimizer.get(), nullptr, 11);
+  std::vector<int> results;
+  for (const GraphNode& node : graph.nodes)
+    if (node.layer->is_loss()) results.push_back(node.inputs[0].id);
+  results.insert(results.end(), graph.output_tensors.begin(), graph.output_tensors.end());
+  Trace trace;
+  for (size_t step = 0; step < steps; ++step) {
+    executor.set_batch(partial > 0 && step + 1 == steps ? partial : graph.batch);
+    Rng rng(100 + step);
+    for (int id : graph.input_tensors)
+      for (float& value : executor.tensor(id)) value = rng.uniform(-1.0f, 1.0f);
+    for (int id : graph.label_tensors)
+      for (float& value : executor.tensor(id)) value = rng.uniform(0.0f, 1.0f);
+    executor.forward(true);
+    trace.losses.push_back(executor.loss());
+    for (int id : results) trace.outputs.push_back(values_of(executor.tensor(id)));
+    executor.set_external_gradients_zero();
+    executor.backward();
+    for (int id : results) trace.kept.push_back(values_of(executor.tensor(id)));
+    for (int id : graph.input_gradients)
+      trace.input_grads.push_back(values_of(executor.tensor(id)));
+  }
+  for (const GraphNode& node : graph.nodes)
+    for (int id : node.weights) trace.weights.push_back(values_of(executor.tensor(id)));
+  return trace;
+}
+
+// Bit-identical results with in_place on and off; returns the net compiled with it on.
+std::unique_ptr<Net> expect_same_training(const Builder& build, size_t batch = 4,
+                                          size_t partial = 0) {
+  auto on = compile(build, true, batch);
+  auto off = compile(build, false, batch);
+  EXPECT_EQ(off->aliases(), 0u);
+  const Trace a = train(*on, 3, partial);
+  const Trace b = train(*off, 3, partial);
+  EXPECT_EQ(a.losses, b.losses);
+  EXPECT_EQ(a.outputs, b.outputs);
+  EXPECT_EQ(a.kept, a.outputs) << "predictions and outputs must survive backward";
+  EXPECT_EQ(a.kept, b.kept);
+  EXPECT_EQ(a.input_grads, b.input_grads);
+  EXPECT_EQ(a.weights, b.weights);
+  // Sharing never adds bytes alive at a step; the first-fit arena may still come out
+  // larger on such small graphs (a merged tensor is one longer-lived block to place).
+  EXPECT_LE(on->graph.lower_bound_bytes, off->graph.lower_bound_bytes);
+  EXPECT_LT(on->graph.naive_bytes, off->graph.naive_bytes);
+  return on;
+}
+
+std::unique_ptr<LayerNode> layer(const std::string& type, std::vector<std::string> properties) {
+  return createLayer(type, properties);
+}
+
+// in -> fc1 -> act(activation) -> fc2 -> mse
+Builder activation_chain(const std::string& activation) {
+  return [activation] {
+    Layers layers;
+    layers.push_back(layer("input", {"name=in", "input_shape=1:1:5"}));
+    layers.push_back(layer("fully_connected", {"name=fc1", "unit=6"}));
+    layers.push_back(layer("activation", {"name=act", "activation=" + activation}));
+    layers.push_back(layer("fully_connected", {"name=fc2", "unit=3"}));
+    layers.push_back(layer("mse", {"name=loss"}));
+    return layers;
+  };
+}
+
+TEST(InPlace, ActivationsFromTheirOutputRunInPlace) {
+  for (const std::string activation : {"none", "relu", "leaky_relu", "elu", "selu", "sigmoid",
+                                       "tanh", "softmax", "relu6", "hard_sigmoid"}) {
+    SCOPED_TRACE(activation);
+    auto net = expect_same_training(activation_chain(activation));
+    EXPECT_TRUE(net->in_place("act"));
+    EXPECT_TRUE(net->gradient_in_place("act"));
+    EXPECT_EQ(net->graph.tensors[net->input("act")].overwritten_by, net->graph.find_node("act"));
+  }
+}
+
+TEST(InPlace, ActivationsFromTheirInputKeepIt) {
+  for (const std::string activation : {"swish", "gelu", "hard_swish"}) {
+    SCOPED_TRACE(activation);
+    auto net = expect_same_training(activation_chain(activation));
+    EXPECT_FALSE(net->in_place("act")) << "backward reads the input";
+    EXPECT_TRUE(net->gradient_in_place("act")) << "dx may still overwrite dy";
+  }
+}
+
+TEST(InPlace, BatchNormalizationAndReluChainShareTheConvOutput) {
+  auto net = expect_same_training([] {
+    Layers layers;
+    layers.push_back(layer("input", {"name=in", "input_shape=2:6:6"}));
+    layers.push_back(layer("conv2d", {"name=conv", "filters=3", "kernel_size=3", "padding=same"}));
+    layers.push_back(layer("batch_normalization", {"name=bn"}));
+    layers.push_back(layer("activation", {"name=relu", "activation=relu"}));
+    layers.push_back(layer("flatten", {"name=flat"}));
+    layers.push_back(layer("fully_connected", {"name=fc", "unit=4"}));
+    layers.push_back(layer("mse", {"name=loss"}));
+    return layers;
+  });
+  EXPECT_TRUE(net->in_place("bn"));
+  EXPECT_TRUE(net->in_place("relu"));
+  EXPECT_EQ(net->graph.storage(net->output("relu")), net->output("conv"));
+  EXPECT_TRUE(net->gradient_in_place("bn"));
+  EXPECT_TRUE(net->gradient_in_place("relu"));
+  EXPECT_EQ(net->graph.storage(net->input_grad("bn")), net->graph.storage(net->output_grad("relu")))
+      << "a chain of gradient aliases shares one tensor";
+}
+
+TEST(InPlace, BatchNormalizationAfterFullyConnected) {
+  auto net = expect_same_training([] {
+    Layers layers;
+    layers.push_back(layer("input", {"name=in", "input_shape=1:1:5"}));
+    layers.push_back(layer("fully_connected", {"name=fc1", "unit=6"}));
+    layers.push_back(layer("batch_normalization", {"name=bn"}));
+    layers.push_back(layer("fully_connected", {"name=fc2", "unit=3"}));
+    layers.push_back(layer("mse", {"name=loss"}));
+    return layers;
+  });
+  EXPECT_TRUE(net->in_place("bn"));
+  EXPECT_TRUE(net->gradient_in_place("bn"));
+}
+
+TEST(InPlace, DropoutUsesItsMask) {
+  auto net = expect_same_training([] {
+    Layers layers;
+    layers.push_back(layer("input", {"name=in", "input_shape=1:1:8"}));
+    layers.push_back(layer("fully_connected", {"name=fc1", "unit=16"}));
+    layers.push_back(layer("dropout", {"name=drop", "dropout_rate=0.4"}));
+    layers.push_back(layer("fully_connected", {"name=fc2", "unit=3"}));
+    layers.push_back(layer("mse", {"name=loss"}));
+    return layers;
+  });
+  EXPECT_TRUE(net->in_place("drop"));
+  EXPECT_TRUE(net->gradient_in_place("drop"));
+}
+
+// in -> conv1 -> bn1 -> relu1 -+-> conv2 -> bn2 -> add -> relu2 -> flatten -> fc -> loss
+//                              +------------------^
+Builder residual_block() {
+  return [] {
+    Layers layers;
+    layers.push_back(layer("input", {"name=in", "input_shape=2:6:6"}));
+    layers.push_back(layer("conv2d", {"name=conv1", "filters=3", "kernel_size=3", "padding=same"}));
+    layers.push_back(layer("batch_normalization", {"name=bn1"}));
+    layers.push_back(layer("activation", {"name=relu1", "activation=relu"}));
+    layers.push_back(layer("conv2d", {"name=conv2", "filters=3", "kernel_size=3", "padding=same"}));
+    layers.push_back(layer("batch_normalization", {"name=bn2"}));
+    layers.push_back(layer("addition", {"name=add", "input_layers=bn2,relu1"}));
+    layers.push_back(layer("activation", {"name=relu2", "activation=relu"}));
+    layers.push_back(layer("flatten", {"name=flat"}));
+    layers.push_back(layer("fully_connected", {"name=fc", "unit=4"}));
+    layers.push_back(layer("mse", {"name=loss"}));
+    return layers;
+  };
+}
+
+TEST(InPlace, ResidualBlockAddsIntoTheBranchNotTheShortcut) {
+  auto net = expect_same_training(residual_block());
+  EXPECT_TRUE(net->in_place("relu1")) << "its input, bn1's output, has one reader";
+  EXPECT_TRUE(net->in_place("add", 0)) << "bn2's output has one reader";
+  EXPECT_FALSE(net->in_place("add", 1)) << "relu1's output also feeds conv2";
+  EXPECT_FALSE(net->shared(net->output("add"), net->output("relu1")));
+  EXPECT_TRUE(net->in_place("relu2"));
+  // One of the addition's input gradients is its output gradient; the other is a copy.
+  EXPECT_TRUE(net->gradient_in_place("add", 0));
+  EXPECT_FALSE(net->gradient_in_place("add", 1));
+}
+
+TEST(InPlace, ResidualBlockOnAPartialBatch) { expect_same_training(residual_block(), 4, 3); }
+
+TEST(InPlace, AdditionInPlaceOverItsSecondInput) {
+  // in -> fc0 -+-> relu -------------> add(fc1, relu)
+  //            +-> fc1 (one reader) ----^
+  auto net = expect_same_training([] {
+    Layers layers;
+    layers.push_back(layer("input", {"name=in", "input_shape=1:1:5"}));
+    layers.push_back(layer("fully_connected", {"name=fc0", "unit=6"}));
+    layers.push_back(layer("activation", {"name=relu", "activation=relu", "input_layers=fc0"}));
+    layers.push_back(layer("fully_connected", {"name=fc1", "unit=6", "input_layers=fc0"}));
+    layers.push_back(layer("addition", {"name=add", "input_layers=relu,fc1"}));
+    layers.push_back(layer("fully_connected", {"name=fc2", "unit=3"}));
+    layers.push_back(layer("mse", {"name=loss"}));
+    return layers;
+  });
+  EXPECT_FALSE(net->in_place("relu")) << "fc0's output also feeds fc1";
+  EXPECT_FALSE(net->in_place("add", 0)) << "relu's backward reads its output";
+  EXPECT_TRUE(net->in_place("add", 1));
+}
+
+TEST(InPlace, AdditionOfThreeOnlyOverTheFirstTwo) {
+  // Inputs 0 and 1 are outputs their producers' backward reads; input 2 has one reader,
+  // but forward writes the sum of inputs 0 and 1 before reading it.
+  auto net = expect_same_training([] {
+    Layers layers;
+    layers.push_back(layer("input", {"name=in", "input_shape=1:1:5"}));
+    layers.push_back(layer("activation", {"name=s", "activation=sigmoid", "input_layers=in"}));
+    layers.push_back(layer("activation", {"name=t", "activation=tanh", "input_layers=in"}));
+    layers.push_back(layer("fully_connected", {"name=b", "unit=5", "input_layers=in"}));
+    layers.push_back(layer("addition", {"name=add", "input_layers=s,t,b"}));
+    layers.push_back(layer("fully_connected", {"name=fc", "unit=3"}));
+    layers.push_back(layer("mse", {"name=loss"}));
+    return layers;
+  });
+  EXPECT_FALSE(net->in_place("add", 0));
+  EXPECT_FALSE(net->in_place("add", 1));
+  EXPECT_FALSE(net->in_place("add", 2));
+  EXPECT_TRUE(net->gradient_in_place("add", 0));
+}
+
+TEST(InPlace, FanOutIsNeverOverwritten) {
+  // in -> fc -> relu -+-> sigmoid -> add -> fc2 -> loss
+  //                   +-> tanh -----^
+  auto net = expect_same_training([] {
+    Layers layers;
+    layers.push_back(layer("input", {"name=in", "input_shape=1:1:5"}));
+    layers.push_back(layer("fully_connected", {"name=fc", "unit=6"}));
+    layers.push_back(layer("activation", {"name=relu", "activation=relu"}));
+    layers.push_back(layer("activation", {"name=s1", "activation=sigmoid", "input_layers=relu"}));
+    layers.push_back(layer("activation", {"name=s2", "activation=tanh", "input_layers=relu"}));
+    layers.push_back(layer("addition", {"name=add", "input_layers=s1,s2"}));
+    layers.push_back(layer("fully_connected", {"name=fc2", "unit=3"}));
+    layers.push_back(layer("mse", {"name=loss"}));
+    return layers;
+  });
+  EXPECT_TRUE(net->in_place("relu"));
+  EXPECT_FALSE(net->in_place("s1"));
+  EXPECT_FALSE(net->in_place("s2"));
+  EXPECT_FALSE(net->in_place("add", 0)) << "sigmoid's backward reads its output";
+  EXPECT_FALSE(net->in_place("add", 1)) << "tanh's backward reads its output";
+}
+
+TEST(InPlace, ActivationBesideAShortcutKeepsItsInput) {
+  // in -> fc0 -+-> relu -> add -> fc1 -> loss
+  //            +----------^
+  auto net = expect_same_training([] {
+    Layers layers;
+    layers.push_back(layer("input", {"name=in", "input_shape=1:1:5"}));
+    layers.push_back(layer("fully_connected", {"name=fc0", "unit=6"}));
+    layers.push_back(layer("activation", {"name=relu", "activation=relu"}));
+    layers.push_back(layer("addition", {"name=add", "input_layers=relu,fc0"}));
+    layers.push_back(layer("fully_connected", {"name=fc1", "unit=3"}));
+    layers.push_back(layer("mse", {"name=loss"}));
+    return layers;
+  });
+  EXPECT_FALSE(net->in_place("relu"));
+  EXPECT_FALSE(net->in_place("add", 1));
+  EXPECT_FALSE(net->in_place("add", 0)) << "relu's backward reads its output";
+}
+
+TEST(InPlace, NotOverAnOutputTheProducerBackwardReads) {
+  // sigmoid's backward reads its output: relu must not overwrite it.
+  auto net = expect_same_training([] {
+    Layers layers;
+    layers.push_back(layer("input", {"name=in", "input_shape=1:1:5"}));
+    layers.push_back(layer("fully_connected", {"name=fc1", "unit=6"}));
+    layers.push_back(layer("activation", {"name=sigmoid", "activation=sigmoid"}));
+    layers.push_back(layer("activation", {"name=relu", "activation=relu"}));
+    layers.push_back(layer("fully_connected", {"name=fc2", "unit=3"}));
+    layers.push_back(layer("mse", {"name=loss"}));
+    return layers;
+  });
+  EXPECT_TRUE(net->in_place("sigmoid"));
+  EXPECT_FALSE(net->in_place("relu"));
+  EXPECT_TRUE(net->gradient_in_place("relu"));
+  EXPECT_TRUE(net->gradient_in_place("sigmoid"));
+}
+
+TEST(InPlace, NotOverAFusedActivationOutputThroughAView) {
+  // conv2d with a fused relu reads its output in backward; flatten shares that tensor.
+  auto net = expect_same_training([] {
+    Layers layers;
+    layers.push_back(layer("input", {"name=in", "input_shape=1:4:4"}));
+    layers.push_back(layer(
+        "conv2d", {"name=conv", "filters=2", "kernel_size=3", "padding=same", "activation=relu"}));
+    layers.push_back(layer("flatten", {"name=flat"}));
+    layers.push_back(layer("dropout", {"name=drop", "dropout_rate=0.25"}));
+    layers.push_back(layer("fully_connected", {"name=fc", "unit=3"}));
+    layers.push_back(layer("mse", {"name=loss"}));
+    return layers;
+  });
+  EXPECT_FALSE(net->in_place("drop"));
+  EXPECT_TRUE(net->gradient_in_place("drop"));
+}
+
+TEST(InPlace, ThroughAViewWhenTheProducerAllows) {
+  auto net = expect_same_training([] {
+    Layers layers;
+    layers.push_back(layer("input", {"name=in", "input_shape=1:4:4"}));
+    layers.push_back(layer("conv2d", {"name=conv", "filters=2", "kernel_size=3", "padding=same"}));
+    layers.push_back(layer("flatten", {"name=flat"}));
+    layers.push_back(layer("activation", {"name=tanh", "activation=tanh"}));
+    layers.push_back(layer("reshape", {"name=shape", "target_shape=2:2:8"}));
+    layers.push_back(layer("activation", {"name=ident", "activation=none"}));
+    layers.push_back(layer("flatten", {"name=flat2"}));
+    layers.push_back(layer("fully_connected", {"name=fc", "unit=3"}));
+    layers.push_back(layer("mse", {"name=loss"}));
+    return layers;
+  });
+  EXPECT_TRUE(net->in_place("tanh"));
+  EXPECT_EQ(net->graph.storage(net->output("tanh")), net->output("conv"));
+  EXPECT_FALSE(net->in_place("ident")) << "tanh's backward reads its output";
+}
+
+TEST(InPlace, NeverOverAModelInput) {
+  auto net = expect_same_training([] {
+    Layers layers;
+    layers.push_back(layer("input", {"name=in", "input_shape=1:1:5"}));
+    layers.push_back(layer("activation", {"name=relu", "activation=relu"}));
+    layers.push_back(layer("fully_connected", {"name=fc", "unit=3"}));
+    layers.push_back(layer("mse", {"name=loss"}));
+    return layers;
+  });
+  EXPECT_FALSE(net->in_place("relu"));
+  // The input gradient the caller reads may still be relu's output gradient's memory.
+  EXPECT_TRUE(net->gradient_in_place("relu"));
+}
+
+TEST(InPlace, PredictionsAndModelOutputsSurvive) {
+  // The loss's prediction (sigmoid, in place over fc1) stays readable after backward; the
+  // unconsumed output (relu, over fc2) too; neither has a reader that overwrites it.
+  auto net = expect_same_training([] {
+    Layers layers;
+    layers.push_back(layer("input", {"name=in", "input_shape=1:1:5"}));
+    layers.push_back(layer("fully_connected", {"name=fc1", "unit=3", "input_layers=in"}));
+    layers.push_back(layer("activation", {"name=pred", "activation=sigmoid"}));
+    layers.push_back(layer("mse", {"name=loss", "input_layers=pred"}));
+    layers.push_back(layer("fully_connected", {"name=fc2", "unit=4", "input_layers=in"}));
+    layers.push_back(layer("activation", {"name=out", "activation=relu"}));
+    return layers;
+  });
+  EXPECT_TRUE(net->in_place("pred"));
+  EXPECT_TRUE(net->in_place("out"));
+  // The external gradient of the unconsumed output is the caller's: not overwritten.
+  EXPECT_FALSE(net->gradient_in_place("out"));
+}
+
+TEST(InPlace, OffMeansNoAliases) {
+  auto net = compile(residual_block(), false);
+  EXPECT_EQ(net->aliases(), 0u);
+  for (const GraphTensor& tensor : net->graph.tensors) EXPECT_EQ(tensor.overwritten_by, -1);
+}
+
+TEST(InPlace, SavesMemoryOnAResidualBlock) {
+  auto on = compile(residual_block(), true, 16);
+  auto off = compile(residual_block(), false, 16);
+  EXPECT_GT(on->aliases(), 0u);
+  EXPECT_LT(on->graph.naive_bytes, off->graph.naive_bytes);
+  EXPECT_LE(on->graph.lower_bound_bytes, off->graph.lower_bound_bytes);
+  std::cout << "residual block, batch 16: arena " << on->graph.plan.arena_bytes << " / "
+            << off->graph.plan.arena_bytes << ", lower bound " << on->graph.lower_bound_bytes
+            << " / " << off->graph.lower_bound_bytes << " (in place on / off)\n";
+}
+
+TEST(InPlace, ModelPropertyTurnsItOff) {
+  auto build = [](const std::string& in_place) {
+    auto model = std::make_unique<Model>(
+        std::vector<std::string>{"batch_size=8", "seed=3", "in_place=" + in_place});
+    for (auto& node : residual_block()()) model->addLayer(std::move(node));
+    model->setOptimizer(createOptimizer("sgd", {"learning_rate=0.05"}));
+    model->compile();
+    return model;
+  };
+  auto on = build("true");
+  auto off = build("false");
+  EXPECT_LT(on->memory().naive_bytes, off->memory().naive_bytes);
+  std::ostringstream summary;
+  on->summary(summary);
+  EXPECT_NE(summary.str().find("[in place: conv1]"), std::string::npos) << summary.str();
+  std::ostringstream plain;
+  off->summary(plain);
+  EXPECT_EQ(plain.str().find("in place"), std::string::npos);
+
+  on->initialize();
+  off->initialize();
+  for (Model* model : {on.get(), off.get()}) {
+    Rng rng(4);
+    for (Tensor& tensor : model->inputs())
+      for (float& value : tensor) value = rng.uniform(-1.0f, 1.0f);
+    for (Tensor& tensor : model->labels())
+      for (float& value : tensor) value = rng.uniform(0.0f, 1.0f);
+  }
+  for (int step = 0; step < 3; ++step) EXPECT_EQ(on->trainStep(), off->trainStep());
+  EXPECT_EQ(values_of(on->outputs()[0]), values_of(off->outputs()[0]));
+}
+
+}  // namespace
+}  // namespace edgetrain
