@@ -90,7 +90,7 @@ void Conv2DLayer::declare_tensors(FinalizeContext& context, const TensorShape& o
   // gradient itself and the others into partial sums (kernels/threads.h).
   slots_ = std::min<size_t>(static_cast<size_t>(kernels::max_threads()), context.batch());
   gradient_chunks_ = std::min(kernels::kGradientChunks, context.batch());
-  forward_columns_ = backward_columns_ = weight_partials_ = -1;
+  forward_columns_ = backward_columns_ = weight_partials_ = bias_sums_ = -1;
   if (gradient_chunks_ > 1 && trainable_)
     weight_partials_ = static_cast<int>(context.request_tensor(
         "weight_grad_partials", TensorShape(gradient_chunks_ - 1, 1, filters_, column_rows_),
@@ -102,7 +102,12 @@ void Conv2DLayer::declare_tensors(FinalizeContext& context, const TensorShape& o
     backward_columns_ =
         static_cast<int>(context.request_tensor("backward_columns", columns, Lifespan::backward));
   }
-  activation_.finalize(context, output);
+  // dL/dZ of a fused activation is computed per sample inside the loops, into per-thread
+  // scratch; the bias gradient then sums per-sample channel sums, kept here.
+  if (weights_.bias && trainable_)
+    bias_sums_ = static_cast<int>(context.request_tensor(
+        "bias_grad_sums", TensorShape(context.batch(), 1, 1, filters_), Lifespan::backward));
+  activation_.finalize(context, output, slots_);
 }
 
 const float* Conv2DLayer::group_columns(const float* image, size_t g, float* buffer) const {
@@ -141,45 +146,56 @@ void Conv2DLayer::forward(RunContext& context) {
   activation_.apply(context);
 }
 
-void Conv2DLayer::calc_gradient(RunContext& context) {
-  const float* output_grad = activation_.pre_activation_grad(context);
-  if (context.needs_weight_grad(0)) weight_gradient(context, output_grad);
-  if (weights_.bias && context.needs_weight_grad(1))
-    kernels::sum_channels(output_grad, context.weight_grad(1).data(), context.output_grad().batch(),
-                          filters_, positions_);
-}
-
-// dW_g = sum over samples of dY_g[O/g x OH*OW] * columns_g^T. Each of the fixed chunks of
+// dW_g = sum over samples of dZ_g[O/g x OH*OW] * columns_g^T. Each of the fixed chunks of
 // the batch sums into its own buffer (its first sample overwrites with GEMM beta 0, the
 // others accumulate with beta 1); the chunks' sums are then added in chunk order. The
-// chunks do not follow the thread count, so neither does the result.
-void Conv2DLayer::weight_gradient(RunContext& context, const float* output_grad) const {
+// chunks do not follow the thread count, so neither does the result. The bias gradient
+// adds each sample's channel sums in sample order (as kernels::sum_channels).
+void Conv2DLayer::calc_gradient(RunContext& context) {
+  const bool weight = context.needs_weight_grad(0);
+  const bool bias = weights_.bias && context.needs_weight_grad(1);
+  if (!weight && !bias) return;
   const Tensor& input = context.input();
   const size_t input_sample = input.shape().feature_size();
   const size_t output_sample = filters_ * positions_;
   const size_t weight_size = filters_ * column_rows_;
-  float* weight_grad = context.weight_grad(0).data();
+  float* weight_grad = weight ? context.weight_grad(0).data() : nullptr;
   float* partials = optional_tensor(context, weight_partials_);
   float* columns = optional_tensor(context, backward_columns_);
+  float* bias_sums = bias ? context.tensor(bias_sums_).data() : nullptr;
   const size_t batch = input.batch();
   const size_t chunks = std::min(gradient_chunks_, batch);
   const size_t work = batch * output_sample * column_rows_;
   kernels::parallel_chunks(chunks, slots_, work, [&](size_t chunk, size_t slot) {
-    float* sum = chunk == 0 ? weight_grad : partials + (chunk - 1) * weight_size;
+    float* sum = !weight || chunk == 0 ? weight_grad : partials + (chunk - 1) * weight_size;
     float* scratch = columns ? columns + slot * column_rows_ * positions_ : nullptr;
     const size_t first = chunk_begin(batch, chunks, chunk);
     for (size_t n = first; n < chunk_begin(batch, chunks, chunk + 1); ++n) {
+      const float* dz = activation_.sample_pre_activation_grad(context, n, slot);
+      if (bias)
+        for (size_t f = 0; f < filters_; ++f)
+          bias_sums[n * filters_ + f] = kernels::sum(dz + f * positions_, positions_);
+      if (!weight) continue;
       const float beta = n == first ? 0.0f : 1.0f;
       for (size_t g = 0; g < groups_; ++g) {
         kernels::gemm(false, true, group_filters_, column_rows_, positions_, 1.0f,
-                      output_grad + n * output_sample + g * group_filters_ * positions_, positions_,
+                      dz + g * group_filters_ * positions_, positions_,
                       group_columns(input.data() + n * input_sample, g, scratch), positions_, beta,
                       sum + g * group_filters_ * column_rows_, column_rows_);
       }
     }
   });
-  for (size_t chunk = 1; chunk < chunks; ++chunk)
-    kernels::add_inplace(weight_grad, partials + (chunk - 1) * weight_size, weight_size);
+  if (weight)
+    for (size_t chunk = 1; chunk < chunks; ++chunk)
+      kernels::add_inplace(weight_grad, partials + (chunk - 1) * weight_size, weight_size);
+  if (bias) {
+    float* bias_grad = context.weight_grad(1).data();
+    for (size_t f = 0; f < filters_; ++f) {
+      double total = 0.0;
+      for (size_t n = 0; n < batch; ++n) total += bias_sums[n * filters_ + f];
+      bias_grad[f] = static_cast<float>(total);
+    }
+  }
 }
 
 // dX = col2im(W_g^T * dY_g) per sample and group. Pointwise, the GEMM writes dX directly.
@@ -189,7 +205,6 @@ void Conv2DLayer::calc_derivative(RunContext& context) {
   const size_t input_sample = input_grad.shape().feature_size();
   const size_t output_sample = filters_ * positions_;
   const float* weight = context.weight(0).data();
-  const float* output_grad = activation_.pre_activation_grad(context);
   float* columns = optional_tensor(context, backward_columns_);
   if (!pointwise_) input_grad.fill(0.0f);  // col2im accumulates
   const size_t batch = input_grad.batch();
@@ -200,13 +215,13 @@ void Conv2DLayer::calc_derivative(RunContext& context) {
     for (size_t n = chunk_begin(batch, chunks, chunk); n < chunk_begin(batch, chunks, chunk + 1);
          ++n) {
       float* image_grad = input_grad.data() + n * input_sample;
+      const float* dz = activation_.sample_pre_activation_grad(context, n, slot);
       for (size_t g = 0; g < groups_; ++g) {
         float* target = pointwise_ ? image_grad + g * group_channels_ * positions_ : scratch;
         // columns_g[K x OH*OW] = W_g^T[K x O/g] * dY_g[O/g x OH*OW]
         kernels::gemm(true, false, column_rows_, positions_, group_filters_, 1.0f,
                       weight + g * group_filters_ * column_rows_, column_rows_,
-                      output_grad + n * output_sample + g * group_filters_ * positions_, positions_,
-                      0.0f, target, positions_);
+                      dz + g * group_filters_ * positions_, positions_, 0.0f, target, positions_);
         if (!pointwise_)
           kernels::col2im(scratch, geometry_, g * group_channels_, group_channels_, image_grad);
       }

@@ -14,7 +14,9 @@
 // Memory: one sample's columns of one group, (C/groups * kH * kW) x (OH * OW), per thread
 // of the per-sample loop (kernels/threads.h), as forward scratch and again as backward
 // scratch; none for a 1x1 stride-1 unpadded convolution, whose columns are the input
-// itself. Backward scratch also holds kGradientChunks - 1 weight-gradient partial sums.
+// itself. Backward scratch also holds kGradientChunks - 1 weight-gradient partial sums,
+// per-sample bias sums (N x filters) and, with a fused activation, dL/dZ of one sample per
+// thread (computed inside the per-sample loops, not for the whole batch).
 #pragma once
 
 #include <array>
@@ -45,7 +47,6 @@ class Conv2DLayer : public Layer, private ConvProperties {
   // The column matrix of group g of one sample: the input itself when pointwise_,
   // else `buffer` after im2col.
   const float* group_columns(const float* image, size_t g, float* buffer) const;
-  void weight_gradient(RunContext& context, const float* output_grad) const;
 
   // Set by finalize.
   kernels::ConvGeometry geometry_;
@@ -60,6 +61,7 @@ class Conv2DLayer : public Layer, private ConvProperties {
   int forward_columns_ = -1;    // tensor indices, -1 when pointwise_
   int backward_columns_ = -1;
   int weight_partials_ = -1;  // weight-gradient sums of chunks 1.., -1 with one chunk
+  int bias_sums_ = -1;        // per-sample channel sums of dL/dZ for the bias gradient
 };
 
 }  // namespace edgetrain

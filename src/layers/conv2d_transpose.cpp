@@ -120,7 +120,13 @@ void Conv2DTransposeLayer::declare_tensors(FinalizeContext& context, const Tenso
   const TensorShape columns(1, 1, column_rows_, positions_);
   forward_columns_ = context.request_tensor("columns", columns, Lifespan::forward);
   backward_columns_ = context.request_tensor("backward_columns", columns, Lifespan::backward);
-  activation_.finalize(context, output);
+  // dL/dZ of a fused activation is computed one sample at a time; the bias gradient sums
+  // per-sample channel sums, kept here.
+  bias_sums_ = -1;
+  if (weights_.bias && trainable_)
+    bias_sums_ = static_cast<int>(context.request_tensor(
+        "bias_grad_sums", TensorShape(context.batch(), 1, 1, filters_), Lifespan::backward));
+  activation_.finalize(context, output, 1);
 }
 
 // Y = col2im(W_g^T * X_g) per sample and group, plus bias.
@@ -149,31 +155,39 @@ void Conv2DTransposeLayer::forward(RunContext& context) {
   activation_.apply(context);
 }
 
+// dW_g = sum over samples of X_g[C/g x H*W] * im2col(dZ)_g^T; the first sample overwrites
+// (GEMM beta 0), later ones accumulate (beta 1). The bias gradient adds each sample's
+// channel sums in sample order (as kernels::sum_channels).
 void Conv2DTransposeLayer::calc_gradient(RunContext& context) {
-  const float* output_grad = activation_.pre_activation_grad(context);
-  if (context.needs_weight_grad(0)) weight_gradient(context, output_grad);
-  if (weights_.bias && context.needs_weight_grad(1))
-    kernels::sum_channels(output_grad, context.weight_grad(1).data(), context.output_grad().batch(),
-                          filters_, output_positions_);
-}
-
-// dW_g = sum over samples of X_g[C/g x H*W] * im2col(dY)_g^T; the first sample overwrites
-// (GEMM beta 0), later ones accumulate (beta 1).
-void Conv2DTransposeLayer::weight_gradient(RunContext& context, const float* output_grad) {
+  const bool weight = context.needs_weight_grad(0);
+  const bool bias = weights_.bias && context.needs_weight_grad(1);
+  if (!weight && !bias) return;
   const Tensor& input = context.input();
   const size_t input_sample = input.shape().feature_size();
-  const size_t output_sample = filters_ * output_positions_;
-  float* weight_grad = context.weight_grad(0).data();
+  float* weight_grad = weight ? context.weight_grad(0).data() : nullptr;
   float* columns = context.tensor(backward_columns_).data();
+  float* bias_sums = bias ? context.tensor(bias_sums_).data() : nullptr;
   for (size_t n = 0; n < input.batch(); ++n) {
+    const float* dz = activation_.sample_pre_activation_grad(context, n, 0);
+    if (bias)
+      for (size_t f = 0; f < filters_; ++f)
+        bias_sums[n * filters_ + f] = kernels::sum(dz + f * output_positions_, output_positions_);
+    if (!weight) continue;
     const float beta = n == 0 ? 0.0f : 1.0f;
     for (size_t g = 0; g < groups_; ++g) {
-      kernels::im2col(output_grad + n * output_sample, geometry_, g * group_filters_,
-                      group_filters_, columns);
+      kernels::im2col(dz, geometry_, g * group_filters_, group_filters_, columns);
       kernels::gemm(false, true, group_channels_, column_rows_, positions_, 1.0f,
                     input.data() + n * input_sample + g * group_channels_ * positions_, positions_,
                     columns, positions_, beta, weight_grad + g * group_channels_ * column_rows_,
                     column_rows_);
+    }
+  }
+  if (bias) {
+    float* bias_grad = context.weight_grad(1).data();
+    for (size_t f = 0; f < filters_; ++f) {
+      double total = 0.0;
+      for (size_t n = 0; n < input.batch(); ++n) total += bias_sums[n * filters_ + f];
+      bias_grad[f] = static_cast<float>(total);
     }
   }
 }
@@ -183,14 +197,12 @@ void Conv2DTransposeLayer::calc_derivative(RunContext& context) {
   if (!context.needs_input_grad()) return;
   Tensor& input_grad = context.input_grad();
   const size_t input_sample = input_grad.shape().feature_size();
-  const size_t output_sample = filters_ * output_positions_;
   const float* weight = context.weight(0).data();
-  const float* output_grad = activation_.pre_activation_grad(context);
   float* columns = context.tensor(backward_columns_).data();
   for (size_t n = 0; n < input_grad.batch(); ++n) {
+    const float* dz = activation_.sample_pre_activation_grad(context, n, 0);
     for (size_t g = 0; g < groups_; ++g) {
-      kernels::im2col(output_grad + n * output_sample, geometry_, g * group_filters_,
-                      group_filters_, columns);
+      kernels::im2col(dz, geometry_, g * group_filters_, group_filters_, columns);
       kernels::gemm(false, false, group_channels_, positions_, column_rows_, 1.0f,
                     weight + g * group_channels_ * column_rows_, column_rows_, columns, positions_,
                     0.0f, input_grad.data() + n * input_sample + g * group_channels_ * positions_,

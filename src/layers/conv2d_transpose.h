@@ -24,7 +24,8 @@
 //   bias (true; NNTrainer's disable_bias=true also works), weight_initializer
 //   (xavier_uniform), bias_initializer (zeros), activation (none).
 // Memory: one sample's columns of one group, (filters/groups * kH * kW) x (H * W), as forward
-// scratch and again as backward scratch.
+// scratch and again as backward scratch; per-sample bias sums (N x filters) and, with a
+// fused activation, dL/dZ of one sample as backward scratch.
 #pragma once
 
 #include <array>
@@ -53,7 +54,6 @@ class Conv2DTransposeLayer : public Layer, private ConvProperties {
   void check_properties(const FinalizeContext& context) const;
   kernels::ConvGeometry make_geometry(const FinalizeContext& context) const;
   void declare_tensors(FinalizeContext& context, const TensorShape& output);
-  void weight_gradient(RunContext& context, const float* output_grad);
 
   std::array<size_t, 2> output_padding_ = {0, 0};
 
@@ -68,6 +68,7 @@ class Conv2DTransposeLayer : public Layer, private ConvProperties {
   bool trainable_ = true;
   size_t forward_columns_ = 0;  // tensor indices
   size_t backward_columns_ = 0;
+  int bias_sums_ = -1;  // per-sample channel sums of dL/dZ for the bias gradient
 };
 
 }  // namespace edgetrain

@@ -9,14 +9,15 @@ bool FusedActivation::set_property(const std::string& key, const std::string& va
   return true;
 }
 
-void FusedActivation::finalize(FinalizeContext& context, const TensorShape& output) {
+void FusedActivation::finalize(FinalizeContext& context, const TensorShape& output, size_t slots) {
   saved_input_ = grad_scratch_ = -1;
   if (!active()) return;
   if (activation_derivative_needs_input(type_))
     saved_input_ = static_cast<int>(
         context.request_tensor("pre_activation", output, Lifespan::forward_to_backward));
+  const TensorShape scratch = slots > 0 ? output.with_batch(slots) : output;
   grad_scratch_ =
-      static_cast<int>(context.request_tensor("pre_activation_grad", output, Lifespan::backward));
+      static_cast<int>(context.request_tensor("pre_activation_grad", scratch, Lifespan::backward));
 }
 
 float* FusedActivation::pre_activation(RunContext& context) {
@@ -37,6 +38,19 @@ const float* FusedActivation::pre_activation_grad(RunContext& context) {
   const float* z = saved_input_ >= 0 ? context.tensor(saved_input_).data() : nullptr;
   const Tensor& output = context.output();
   activation_backward(type_, z, output.data(), grad.data(), scratch, grad.size(),
+                      output.shape().width);
+  return scratch;
+}
+
+const float* FusedActivation::sample_pre_activation_grad(RunContext& context, size_t n,
+                                                         size_t slot) {
+  const Tensor& grad = context.output_grad();
+  const size_t size = grad.shape().feature_size();
+  if (!active()) return grad.data() + n * size;
+  float* scratch = context.tensor(grad_scratch_).data() + slot * size;
+  const float* z = saved_input_ >= 0 ? context.tensor(saved_input_).data() + n * size : nullptr;
+  const Tensor& output = context.output();
+  activation_backward(type_, z, output.data() + n * size, grad.data() + n * size, scratch, size,
                       output.shape().width);
   return scratch;
 }

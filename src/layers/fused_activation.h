@@ -23,14 +23,19 @@ class FusedActivation {
   // Whether the owner's backward reads its output.
   bool needs_output() const { return active() && !activation_derivative_needs_input(type_); }
 
-  // Declares Z (saved) and dL/dZ (backward scratch) as needed for `output` shape.
-  void finalize(FinalizeContext& context, const TensorShape& output);
+  // Declares Z (saved) and dL/dZ (backward scratch) as needed for `output` shape. With
+  // `slots` > 0 the dL/dZ scratch holds `slots` samples, one per thread of the owner's
+  // per-sample loops (sample_pre_activation_grad), instead of the whole batch.
+  void finalize(FinalizeContext& context, const TensorShape& output, size_t slots = 0);
   // Where the owner writes Z.
   float* pre_activation(RunContext& context);
   // Output = f(Z).
   void apply(RunContext& context);
-  // dL/dZ, computed into scratch when an activation is fused.
+  // dL/dZ, computed into scratch when an activation is fused (finalize with slots 0).
   const float* pre_activation_grad(RunContext& context);
+  // dL/dZ of sample n alone, computed into slot `slot` of the scratch when an activation is
+  // fused (finalize with slots > 0); else sample n of the output gradient itself.
+  const float* sample_pre_activation_grad(RunContext& context, size_t n, size_t slot);
 
  private:
   ActivationType type_ = ActivationType::none;
