@@ -65,14 +65,13 @@ void assign_in_place(CompiledGraph& graph) {
   // Consumers first, so that a chain of aliases all name the first tensor's memory.
   for (size_t n = graph.nodes.size(); n-- > 0;) {
     const GraphNode& node = graph.nodes[n];
-    if (!node.run_derivative || node.layer->output_is_input_view() || node.outputs.size() != 1)
-      continue;
+    if (!node.run_derivative || node.output_grads.empty()) continue;
     const int output_grad = node.output_grads[0].id;
     if (output_grad < 0 || kept.count(output_grad)) continue;
     for (size_t i = 0; i < node.inputs.size(); ++i) {
       const int input_grad = node.input_grads[i].id;
-      if (input_grad < 0 || !node.layer->supports_in_place_derivative(i) ||
-          graph.tensors[input_grad].alias_of >= 0 ||
+      if (input_grad < 0 || input_grad == output_grad ||
+          !node.layer->supports_in_place_derivative(i) || graph.tensors[input_grad].alias_of >= 0 ||
           !same_memory_size(graph, input_grad, output_grad))
         continue;
       graph.tensors[input_grad].alias_of = graph.storage(output_grad);

@@ -12,7 +12,8 @@
 //       backward_needs_output (through views) and L's own backward_needs_input;
 //   (d) the input is not a model input written by the loader, nor read by the caller after
 //       the step (model outputs, loss predictions, input gradients).
-// Backward: dL/d(input i) of layer L aliases dL/d(output 0) when L
+// Backward: dL/d(input i) of layer L aliases dL/d(output 0) (multiout: the first
+// consumer's gradient, to which it adds the others) when L
 // supports_in_place_derivative(i), both have the same size and the output gradient is not
 // an external one the caller sets. Only L reads dL/d(output 0) (every gradient has one
 // reader, the producer of its activation), and its calc_gradient runs before

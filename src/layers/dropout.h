@@ -3,7 +3,7 @@
 // output equals the input; in evaluation the layer is the identity.
 //   input N:C:H:W  ->  output N:C:H:W, no weights
 // Properties: dropout_rate (also "rate"), in [0, 1); default 0.5 as in PyTorch.
-// The mask is drawn from the run's seeded random stream and kept (already scaled) until
+// The mask is drawn from the run's seeded random stream and kept, one bit per value, until
 // backward, which applies the same mask; backward reads neither input nor output. Backward
 // follows the mode of the forward before it: after an evaluation forward it is the identity.
 #pragma once

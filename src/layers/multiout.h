@@ -19,6 +19,8 @@ class MultiOutLayer : public Layer {
   void calc_derivative(RunContext& context) override;
   bool backward_needs_input(size_t) const override { return false; }
   bool output_is_input_view() const override { return true; }
+  // The sum may be written over the first consumer's gradient.
+  bool supports_in_place_derivative(size_t) const override { return true; }
 
  private:
   size_t outputs_;

@@ -249,6 +249,8 @@ TEST(InPlace, ResidualBlockAddsIntoTheBranchNotTheShortcut) {
   // One of the addition's input gradients is its output gradient; the other is a copy.
   EXPECT_TRUE(net->gradient_in_place("add", 0));
   EXPECT_FALSE(net->gradient_in_place("add", 1));
+  // The fan-out node sums its consumers' gradients over the first one.
+  EXPECT_TRUE(net->gradient_in_place("relu1/multiout"));
 }
 
 TEST(InPlace, ResidualBlockOnAPartialBatch) { expect_same_training(residual_block(), 4, 3); }
@@ -534,6 +536,23 @@ TEST(SavedTensors, FusedConvActivationGradientIsPerSample) {
     EXPECT_LT(tensor.shape.batch, 16u);
   }
   EXPECT_TRUE(found);
+}
+
+TEST(SavedTensors, DropoutKeepsOneBitPerValue) {
+  auto net = compile(
+      [] {
+        Layers layers;
+        layers.push_back(layer("input", {"name=in", "input_shape=1:1:8"}));
+        layers.push_back(layer("fully_connected", {"name=fc1", "unit=100"}));
+        layers.push_back(layer("dropout", {"name=drop", "dropout_rate=0.5"}));
+        layers.push_back(layer("fully_connected", {"name=fc2", "unit=3"}));
+        layers.push_back(layer("mse", {"name=loss"}));
+        return layers;
+      },
+      true, 3);
+  const GraphNode& drop = net->node("drop");
+  ASSERT_EQ(drop.tensors.size(), 1u);
+  EXPECT_EQ(net->graph.tensors[drop.tensors[0].id].shape.size(), (300u + 31) / 32);
 }
 
 TEST(SavedTensors, FrozenFullyConnectedDropsItsInput) {
