@@ -9,11 +9,14 @@
 #include <string>
 #include <vector>
 
+#include "edgetrain/error.h"
 #include "edgetrain/model.h"
+#include "edgetrain/model_file.h"
 #include "edgetrain/optimizer.h"
 #include "edgetrain/rng.h"
 #include "graph/executor.h"
 #include "graph/graph.h"
+#include "support/data_files.h"
 #include "support/graph_checks.h"
 
 namespace edgetrain {
@@ -536,6 +539,59 @@ TEST(SavedTensors, FusedConvActivationGradientIsPerSample) {
     EXPECT_LT(tensor.shape.batch, 16u);
   }
   EXPECT_TRUE(found);
+}
+
+TEST(InPlace, ModelFileKey) {
+  const std::string text = R"(
+[Model]
+Type = NeuralNetwork
+Loss = mse
+Batch_Size = 4
+in_place = false
+[Optimizer]
+Type = sgd
+[in]
+Type = input
+Input_Shape = 1:1:5
+[fc]
+Type = fully_connected
+Unit = 6
+[bn]
+Type = batch_normalization
+Activation = relu
+[out]
+Type = fully_connected
+Unit = 2
+)";
+  const std::string path = testing::fresh_temp_dir() + "/model.ini";
+  testing::write_text(path, text);
+  auto summary = [&](const std::vector<std::string>& overrides) {
+    ModelFile file = load_model_file(path, overrides);
+    file.model->compile();
+    std::ostringstream out;
+    file.model->summary(out);
+    return out.str();
+  };
+  EXPECT_EQ(summary({}).find("in place"), std::string::npos);
+  EXPECT_NE(summary({"model.in_place=true"}).find("[in place: fc]"), std::string::npos);
+  EXPECT_THROW(load_model_file(path, {"model.in_place=perhaps"}), Error);
+}
+
+TEST(InPlace, PartialForwardRefusesAnOutputOverwrittenInPlace) {
+  // relu runs over fc's output: fc's values are gone once relu has run.
+  for (const bool in_place : {true, false}) {
+    Model model({"batch_size=2", "seed=1", std::string("in_place=") + (in_place ? "1" : "0")});
+    model.addLayer(createLayer("input", {"name=x", "input_shape=1:1:4"}));
+    model.addLayer(createLayer("fully_connected", {"name=fc", "unit=4"}));
+    model.addLayer(createLayer("activation", {"name=relu", "activation=relu"}));
+    model.initialize();
+    const std::vector<float> x = {0.5f, -1.0f, 0.25f, 2.0f};
+    if (in_place)
+      EXPECT_THROW(model.forwardFrom("x", x, 1, "fc"), StateError);
+    else
+      EXPECT_EQ(model.forwardFrom("x", x, 1, "fc").size(), 4u);
+    EXPECT_EQ(model.forwardFrom("x", x, 1, "relu"), model.predict(x, 1));
+  }
 }
 
 TEST(SavedTensors, DropoutKeepsOneBitPerValue) {
