@@ -18,6 +18,7 @@
 #include "graph/graph.h"
 #include "support/data_files.h"
 #include "support/graph_checks.h"
+#include "support/layer_harness.h"
 
 namespace edgetrain {
 namespace {
@@ -628,3 +629,72 @@ TEST(SavedTensors, FrozenFullyConnectedDropsItsInput) {
 
 }  // namespace
 }  // namespace edgetrain
+
+namespace edgetrain::testing {
+namespace {
+
+// The layer under test runs in place over its input i (pre<i>'s output) and writes its
+// input gradient `grad_input` over its output gradient.
+void expect_in_place(const LayerHarness& harness, size_t i, int grad_input) {
+  const CompiledGraph& graph = harness.graph();
+  const GraphNode& node = graph.nodes[graph.find_node("under_test")];
+  EXPECT_EQ(graph.storage(node.outputs[0].id), graph.storage(node.inputs[i].id));
+  if (grad_input >= 0) {
+    EXPECT_EQ(graph.storage(node.input_grads[grad_input].id),
+              graph.storage(node.output_grads[0].id));
+  }
+}
+
+// The finite-difference checks of the in-place layers, with the layer run in place.
+TEST(InPlaceLayers, ActivationGradientsMatchFiniteDifferences) {
+  struct Case {
+    const char* activation;
+    float low, high;  // clear of kinks
+  };
+  for (const Case& c :
+       {Case{"relu", 0.1f, 2.9f}, Case{"relu", -2.9f, -0.1f}, Case{"leaky_relu", -2.9f, -0.1f},
+        Case{"elu", -5.0f, 5.0f}, Case{"selu", -5.0f, 5.0f}, Case{"sigmoid", -5.0f, 5.0f},
+        Case{"tanh", -5.0f, 5.0f}, Case{"softmax", -5.0f, 5.0f}, Case{"relu6", 0.1f, 5.9f},
+        Case{"hard_sigmoid", -2.9f, 2.9f}, Case{"none", -1.0f, 1.0f}}) {
+    SCOPED_TRACE(c.activation);
+    LayerHarness harness("activation", {std::string("activation=") + c.activation},
+                         {TensorShape(2, 3, 2, 5)}, 1, true, true);
+    expect_in_place(harness, 0, 0);
+    GradCheckOptions options;
+    options.input_low = c.low;
+    options.input_high = c.high;
+    expect_gradients_match(harness, options);
+  }
+}
+
+TEST(InPlaceLayers, BatchNormalizationGradientsMatchFiniteDifferences) {
+  for (const bool training : {true, false}) {
+    SCOPED_TRACE(training ? "training" : "evaluation");
+    LayerHarness harness("batch_normalization", {}, {TensorShape(2, 3, 3, 4)}, 1, true, true);
+    expect_in_place(harness, 0, 0);
+    Tensor gamma = harness.weight("gamma");
+    for (size_t k = 0; k < gamma.size(); ++k) gamma[k] = 0.5f + 0.3f * static_cast<float>(k);
+    GradCheckOptions options;
+    options.training = training;
+    expect_gradients_match(harness, options);
+  }
+}
+
+TEST(InPlaceLayers, DropoutGradientsMatchFiniteDifferences) {
+  LayerHarness harness("dropout", {"dropout_rate=0.5"}, {TensorShape(2, 3, 2, 5)}, 1, true, true);
+  expect_in_place(harness, 0, 0);
+  expect_gradients_match(harness);
+}
+
+TEST(InPlaceLayers, AdditionGradientsMatchFiniteDifferences) {
+  const TensorShape shape(2, 2, 3, 3);
+  LayerHarness two("addition", {}, {shape, shape}, 1, true, true);
+  expect_in_place(two, 0, 0);
+  expect_gradients_match(two);
+  LayerHarness three("addition", {}, {shape, shape, shape}, 1, true, true);
+  expect_in_place(three, 0, 0);
+  expect_gradients_match(three);
+}
+
+}  // namespace
+}  // namespace edgetrain::testing

@@ -26,7 +26,7 @@ class LayerHarness::RecordingOptimizer : public Optimizer {
 
 LayerHarness::LayerHarness(const std::string& type, const std::vector<std::string>& properties,
                            const std::vector<TensorShape>& input_shapes, uint64_t seed,
-                           bool trainable)
+                           bool trainable, bool between_layers)
     : optimizer_(std::make_unique<RecordingOptimizer>()) {
   std::vector<NodeDescription> description;
   std::vector<std::string> input_names;
@@ -37,17 +37,28 @@ LayerHarness::LayerHarness(const std::string& type, const std::vector<std::strin
     description.push_back(
         {"in" + std::to_string(i), &inputs_.back()->layer(), {}, std::nullopt, true});
     input_names.push_back("in" + std::to_string(i));
+    if (!between_layers) continue;
+    const std::string pre = "pre" + std::to_string(i);
+    inputs_.push_back(createLayer("activation", {"name=" + pre, "activation=none"}));
+    description.push_back(
+        {pre, &inputs_.back()->layer(), {input_names.back()}, std::nullopt, true});
+    input_names.back() = pre;
   }
   std::vector<std::string> props = properties;
   props.push_back("name=under_test");
   layer_ = createLayer(type, props);
   description.push_back({"under_test", &layer_->layer(), input_names, std::nullopt, trainable});
+  if (between_layers) {
+    inputs_.push_back(createLayer("activation", {"name=post", "activation=none"}));
+    description.push_back({"post", &inputs_.back()->layer(), {"under_test"}, std::nullopt, true});
+  }
   CompileOptions options;
   options.batch = input_shapes.empty() ? 1 : input_shapes[0].batch;
   options.optimizer = optimizer_.get();
   options.input_gradients = true;
   graph_ = std::make_unique<CompiledGraph>(compile_graph(description, options));
   node_ = graph_->find_node("under_test");
+  post_ = graph_->find_node("post");
   executor_ = std::make_unique<Executor>(*graph_, optimizer_.get(), nullptr, seed);
 }
 
@@ -58,13 +69,14 @@ const GraphNode& LayerHarness::node() const { return graph_->nodes[node_]; }
 Tensor LayerHarness::input(size_t i) { return executor_->tensor(graph_->input_tensors.at(i)); }
 Tensor LayerHarness::output(size_t k) {
   // A view layer's (flatten, reshape) output is its input's tensor with another shape.
-  const TensorRef& ref = node().outputs.at(k);
+  const TensorRef& ref = post_ >= 0 ? graph_->nodes[post_].outputs.at(k) : node().outputs.at(k);
   const Tensor tensor = executor_->tensor(ref.id);
   return tensor.reshaped(ref.shape.with_batch(tensor.batch()));
 }
 Tensor LayerHarness::output_grad(size_t k) {
   ET_ASSERT(!is_loss(), "a loss has no incoming gradient");
-  return executor_->tensor(node().output_grads.at(k).id);
+  const GraphNode& owner = post_ >= 0 ? graph_->nodes[post_] : node();
+  return executor_->tensor(owner.output_grads.at(k).id);
 }
 Tensor LayerHarness::label() { return executor_->tensor(node().label.id); }
 Tensor LayerHarness::input_grad(size_t i) {
@@ -123,21 +135,30 @@ double objective(LayerHarness& harness, const std::vector<std::vector<float>>& w
   return total;
 }
 
+// `inputs` are written again before every forward: once read, the model inputs' memory may
+// hold other tensors (between_layers: a later layer's output).
 void check_tensor(LayerHarness& harness, const std::vector<std::vector<float>>& r, Tensor values,
                   const std::vector<float>& analytic, const std::string& what,
-                  const GradCheckOptions& options) {
+                  const GradCheckOptions& options, const std::vector<std::vector<float>>& inputs) {
   ASSERT_EQ(analytic.size(), values.size()) << what;
+  auto restore_inputs = [&] {
+    for (size_t j = 0; j < inputs.size(); ++j)
+      std::copy(inputs[j].begin(), inputs[j].end(), harness.input(j).data());
+  };
   const size_t stride = std::max<size_t>(1, values.size() / options.max_checks_per_tensor);
   for (size_t i = 0; i < values.size(); i += stride) {
+    restore_inputs();
     const float saved = values[i];
     values[i] = saved + options.epsilon;
     harness.reseed(7);
     harness.forward(options.training);
     const double plus = objective(harness, r);
+    restore_inputs();
     values[i] = saved - options.epsilon;
     harness.reseed(7);
     harness.forward(options.training);
     const double minus = objective(harness, r);
+    restore_inputs();
     values[i] = saved;
     const double numeric = (plus - minus) / (2.0 * options.epsilon);
     const double scale = std::max(std::abs(numeric), std::abs(static_cast<double>(analytic[i])));
@@ -196,10 +217,10 @@ void expect_gradients_match(LayerHarness& harness, const GradCheckOptions& optio
 
   for (size_t i = 0; i < harness.num_inputs(); ++i)
     check_tensor(harness, r, harness.input(i), input_grads[i], "d/d input " + std::to_string(i),
-                 options);
+                 options, inputs);
   for (const auto& [name, grad] : weight_grads)
     if (!grad.empty())
-      check_tensor(harness, r, harness.weight(name), grad, "d/d weight " + name, options);
+      check_tensor(harness, r, harness.weight(name), grad, "d/d weight " + name, options, inputs);
 }
 
 }  // namespace edgetrain::testing

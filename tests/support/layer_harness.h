@@ -19,9 +19,14 @@ namespace edgetrain::testing {
 class LayerHarness {
  public:
   // `input_shapes` include the batch. A loss layer gets its label through label().
+  // `between_layers` puts the layer under test (with one output) between identity
+  // activation layers (in0 -> "pre0" -> under_test -> "post"), so that the compiler may run
+  // it in place over its inputs and write its input gradients over its output gradient;
+  // input(), output_grad() and input_grad() then belong to those neighbours and carry the
+  // same values.
   LayerHarness(const std::string& type, const std::vector<std::string>& properties,
                const std::vector<TensorShape>& input_shapes, uint64_t seed = 1,
-               bool trainable = true);
+               bool trainable = true, bool between_layers = false);
   ~LayerHarness();
 
   Tensor input(size_t i = 0);
@@ -51,7 +56,8 @@ class LayerHarness {
   const GraphNode& node() const;
 
   std::unique_ptr<LayerNode> layer_;
-  std::vector<std::unique_ptr<LayerNode>> inputs_;
+  std::vector<std::unique_ptr<LayerNode>> inputs_;  // and the neighbours
+  int post_ = -1;  // the node after the layer under test (between_layers)
   std::unique_ptr<RecordingOptimizer> optimizer_;
   std::unique_ptr<CompiledGraph> graph_;
   std::unique_ptr<Executor> executor_;
