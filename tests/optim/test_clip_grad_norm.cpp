@@ -12,6 +12,7 @@
 #include "edgetrain/error.h"
 #include "edgetrain/model.h"
 #include "edgetrain/model_file.h"
+#include "graph/graph.h"
 #include "support/golden.h"
 
 namespace edgetrain::testing {
@@ -113,6 +114,43 @@ TEST(ClipGradNorm, UpdatesWaitForOneClipStepAfterTheWholeBackward) {
   EXPECT_NE(std::find(first_apply, before.end(), "calc_gradient"), before.end());
   EXPECT_TRUE(std::all_of(clip + 1, after.end(),
                           [](const std::string& phase) { return phase == "apply_gradient"; }));
+}
+
+// In the compiled graph: every weight gradient lives from its calc_gradient to its
+// update, across the clip step, and the plan keeps them apart.
+TEST(ClipGradNorm, WeightGradientsLiveUntilTheirUpdate) {
+  auto input = createLayer("input", {"input_shape=1:1:6"});
+  auto fc1 = createLayer("fully_connected", {"unit=8", "activation=relu"});
+  auto fc2 = createLayer("fully_connected", {"unit=4"});
+  auto loss = createLayer("mse");
+  std::vector<NodeDescription> description = {{"input", &input->layer(), {}, {}, true},
+                                              {"fc1", &fc1->layer(), {}, {}, true},
+                                              {"fc2", &fc2->layer(), {}, {}, true},
+                                              {"loss", &loss->layer(), {}, {}, true}};
+  auto optimizer = createOptimizer("adam", {"clip_grad_norm=1"});
+  const CompiledGraph graph = compile_graph(description, {4, optimizer.get(), nullptr});
+  size_t clip = kNoStep;
+  for (size_t s = 0; s < graph.steps.size(); ++s)
+    if (graph.steps[s].phase == Phase::clip_gradients) clip = s;
+  ASSERT_NE(clip, kNoStep);
+  size_t weight_gradients = 0;
+  for (size_t n = 0; n < graph.nodes.size(); ++n)
+    for (int id : graph.nodes[n].weight_grads) {
+      if (id < 0) continue;
+      ++weight_gradients;
+      const GraphTensor& grad = graph.tensors[id];
+      EXPECT_LT(grad.first, clip) << grad.name;
+      EXPECT_GT(grad.last, clip) << grad.name;
+      EXPECT_EQ(graph.steps[grad.last].phase, Phase::apply_gradient) << grad.name;
+      EXPECT_EQ(graph.steps[grad.last].node, n) << grad.name;
+    }
+  EXPECT_EQ(weight_gradients, 4u);
+  std::vector<MemoryRequest> requests;
+  for (const GraphTensor& tensor : graph.tensors)
+    requests.push_back(tensor.first == kNoStep
+                           ? MemoryRequest{0, 0, 0}
+                           : MemoryRequest{tensor.shape.bytes(), tensor.first, tensor.last});
+  EXPECT_EQ(find_plan_conflict(requests, graph.plan), "");
 }
 
 TEST(ClipGradNorm, HoldsGradientsLongerAndPlansAtLeastAsMuch) {
