@@ -502,9 +502,13 @@ class GraphBuilder {
     for (int id : graph_.label_tensors) touch(id, 0);
     for (int id : graph_.output_tensors) touch(id, end);
     for (int id : graph_.loss_tensors) touch(id, end);
-    // Predictions stay readable after a training step, for training accuracy.
+    // Predictions stay readable after a training step, for training accuracy, and so do
+    // the labels it compares them with (class labels only: no accuracy without classes).
     for (const GraphNode& node : graph_.nodes)
-      if (node.layer->is_loss()) touch(node.inputs[0], end);
+      if (node.layer->is_loss()) {
+        touch(node.inputs[0], end);
+        if (node.layer->label_is_class()) touch(node.label, end);
+      }
     for (int id : graph_.input_gradients) touch(id, end);
     for (GraphTensor& tensor : graph_.tensors) {
       if (tensor.kind == TensorKind::weight || tensor.kind == TensorKind::optimizer_state) {

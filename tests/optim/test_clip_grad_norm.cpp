@@ -165,6 +165,11 @@ TEST(ClipGradNorm, HoldsGradientsLongerAndPlansAtLeastAsMuch) {
     EXPECT_GE(b.planned_bytes, a.planned_bytes);
     EXPECT_GE(b.lower_bound_bytes, a.lower_bound_bytes);
     EXPECT_EQ(b.naive_bytes, a.naive_bytes);
+    // The CNN's peak is in backward, where its 785 KiB fc1 weight gradient now waits.
+    if (std::string(model_name) == "fashion_mnist_cnn.ini") {
+      EXPECT_GT(b.lower_bound_bytes, a.lower_bound_bytes);
+      EXPECT_GT(b.planned_bytes, a.planned_bytes);
+    }
     // At the clip step every weight gradient is alive besides the weights and Adam's
     // state (two tensors per trainable weight, each as large as its gradient).
     size_t persistent = 0, state = 0;
