@@ -218,7 +218,8 @@ class ModelFileReader {
                                   "' is not supported (known: NeuralNetwork, regression)");
       } else if (setting.key == "loss") {
         loss_ = &setting;
-      } else if (setting.key == "batch_size" || setting.key == "epochs" || setting.key == "seed") {
+      } else if (setting.key == "batch_size" || setting.key == "epochs" || setting.key == "seed" ||
+                 setting.key == "memory_planner") {
         at(setting.where, [&] { model.setProperty({setting.key + "=" + setting.value}); });
       } else if (setting.key != "optimizer") {
         const bool is_path = setting.key == "save_path" || setting.key == "metrics_path";
@@ -241,8 +242,8 @@ class ModelFileReader {
 
   [[noreturn]] void fail_unknown_model_key(const Setting& setting, const std::string& extra) const {
     fail(setting.where, "unknown key '" + setting.key + "' in [Model] (known: type, loss, " +
-                            "batch_size, epochs, seed, " + TrainerOptions::property_keys() +
-                            ", optimizer" + extra + ")");
+                            "batch_size, epochs, seed, memory_planner, " +
+                            TrainerOptions::property_keys() + ", optimizer" + extra + ")");
   }
 
   LossChoice choose_loss(const Section& last_layer) const {
