@@ -73,6 +73,29 @@ struct MemoryReport {
   size_t naive_bytes = 0;        // every tensor on its own
 };
 
+// One layer's tensors by kind, in bytes: sums of tensor sizes, each rounded up to the
+// arena's 64-byte alignment. Over all layers they add up to MemoryReport::naive_bytes, not
+// to the arena, which shares memory between tensors that are not alive together.
+struct LayerMemory {
+  std::string layer;
+  std::string type;
+  size_t weights = 0;          // parameters and persistent layer state (batch norm's running stats)
+  size_t optimizer_state = 0;  // e.g. Adam's moments of its weights
+  size_t activations = 0;      // its outputs (an input layer's data, a loss's labels)
+  size_t gradients = 0;        // the activation gradients it writes, and its weight gradients
+  size_t scratch = 0;          // tensors it requested: scratch, and saved for backward
+  size_t total() const { return weights + optimizer_state + activations + gradients + scratch; }
+};
+
+// Memory at one step of a training iteration (Model::memoryProfile).
+struct MemoryProfileStep {
+  size_t step = 0;
+  std::string phase;      // forward, calc_gradient, calc_derivative, apply_gradient, clip_gradients
+  std::string layer;      // empty for clip_gradients, which acts on every layer
+  size_t live_bytes = 0;  // aligned sizes of the tensors alive at this step
+  size_t high_water_bytes = 0;  // highest arena byte (offset + aligned size) they use
+};
+
 class Model {
  public:
   Model();
@@ -82,8 +105,9 @@ class Model {
   Model& operator=(const Model&) = delete;
 
   // batch_size, epochs, loss (mse, cross_entropy, bce_with_logits: appended after the
-  // last layer), seed, in_place (true: elementwise layers run in their input's memory
-  // where nothing else reads it; CompileOptions::in_place).
+  // last layer), seed, memory_planner (best_fit, the default; first_fit; naive: no reuse),
+  // in_place (true: elementwise layers run in their input's memory where nothing else
+  // reads it; CompileOptions::in_place).
   void setProperty(const std::vector<std::string>& properties);
   void addLayer(std::unique_ptr<LayerNode> layer);
   void setOptimizer(std::unique_ptr<Optimizer> optimizer);
@@ -120,6 +144,12 @@ class Model {
   // The layer table: name, type, output shape, inputs, parameters, planned memory.
   void summary(std::ostream& out) const;
   MemoryReport memory() const;
+  // Per layer, in graph order (layers the compiler inserts included). Needs compile().
+  std::vector<LayerMemory> memoryBreakdown() const;
+  // One row per step of a training iteration: the largest live_bytes is
+  // memory().lower_bound_bytes, the largest high_water_bytes memory().planned_bytes.
+  // Needs compile().
+  std::vector<MemoryProfileStep> memoryProfile() const;
 
   // Lower-level access for custom loops and tests. Views stay valid until the next
   // compile(); they have the compiled batch size.
@@ -178,6 +208,7 @@ class Model {
   std::string loss_;
   uint64_t seed_ = 0;
   bool in_place_ = true;  // CompileOptions::in_place
+  std::string memory_planner_ = "best_fit";
   std::unique_ptr<LayerNode> loss_layer_;
   std::unique_ptr<Compiled> compiled_;
 };

@@ -53,9 +53,22 @@ class Optimizer {
                      const OptimizerStep& step) const = 0;
   // The rate given by learning_rate=, which a "constant" scheduler uses by default.
   float base_learning_rate() const { return learning_rate_; }
+  // clip_grad_norm=X (X > 0), taken by every optimizer: before the updates of a step, all
+  // weight gradients are scaled by X / (norm + 1e-6) when their total L2 norm is above X,
+  // as torch.nn.utils.clip_grad_norm_(params, X). The model then keeps every weight
+  // gradient until the whole backward pass is done ("whole-model gradients"), which needs
+  // more memory. 0: no clipping (the default).
+  float clip_grad_norm() const { return clip_grad_norm_; }
 
  protected:
+  // For set_property: handles the keys every optimizer takes (kCommonPropertyKeys);
+  // returns false for any other key.
+  bool set_common_property(const std::string& key, const std::string& value,
+                           const std::string& owner);
+  static constexpr const char* kCommonPropertyKeys = "clip_grad_norm";
+
   float learning_rate_ = 1e-3f;
+  float clip_grad_norm_ = 0.0f;
 };
 
 // Creates "sgd", "adam", "adamw" or "rmsprop" with "key=value" properties. Throws

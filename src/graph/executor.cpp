@@ -1,5 +1,6 @@
 #include "graph/executor.h"
 
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 
@@ -136,9 +137,28 @@ void Executor::backward() {
             optimizer_->apply(context.weights_[w], context.weight_grads_[w],
                               optimizer_state_[step.node][w], update);
         break;
+      case Phase::clip_gradients:
+        clip_gradients(optimizer_->clip_grad_norm());
+        break;
     }
   }
   ++iteration_;
+}
+
+void Executor::clip_gradients(float max_norm) {
+  // As torch.nn.utils.clip_grad_norm_: the L2 norm of all gradients together, summed in
+  // double precision in one fixed order (graph order), so it does not depend on threads.
+  double sum = 0.0;
+  for (size_t n = 0; n < graph_.nodes.size(); ++n)
+    for (const Tensor& grad : contexts_[n].weight_grads_)
+      for (float value : grad) sum += static_cast<double>(value) * value;
+  const double norm = std::sqrt(sum);
+  last_gradient_norm_ = static_cast<float>(norm);
+  const float scale = static_cast<float>(max_norm / (norm + 1e-6));
+  if (scale >= 1.0f) return;
+  for (size_t n = 0; n < graph_.nodes.size(); ++n)
+    for (Tensor& grad : contexts_[n].weight_grads_)
+      for (float& value : grad) value *= scale;
 }
 
 void Executor::set_external_gradients_zero() {

@@ -44,6 +44,8 @@ class Executor {
   float learning_rate() const;
   Rng& rng() { return rng_; }
   size_t arena_bytes() const { return graph_.plan.arena_bytes; }
+  // With clip_grad_norm: the total gradient norm of the last step, before clipping.
+  float last_gradient_norm() const { return last_gradient_norm_; }
 
  private:
   struct FreeDeleter {
@@ -54,6 +56,9 @@ class Executor {
   void run_forward(size_t step, bool training);
   Tensor view(const TensorRef& ref) const;
   void initialize_weights(uint64_t seed);
+  // Scales every weight gradient by max_norm / (norm + 1e-6) when their total L2 norm is
+  // above max_norm.
+  void clip_gradients(float max_norm);
 
   CompiledGraph& graph_;
   const Optimizer* optimizer_;
@@ -63,6 +68,7 @@ class Executor {
   std::vector<std::vector<std::vector<Tensor>>> optimizer_state_;  // [node][weight][state]
   size_t batch_;
   size_t iteration_ = 0;
+  float last_gradient_norm_ = 0.0f;
   Rng rng_;
 };
 

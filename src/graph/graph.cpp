@@ -34,6 +34,22 @@ const char* tensor_kind_name(TensorKind kind) {
   return "unknown";
 }
 
+const char* phase_name(Phase phase) {
+  switch (phase) {
+    case Phase::forward:
+      return "forward";
+    case Phase::calc_gradient:
+      return "calc_gradient";
+    case Phase::calc_derivative:
+      return "calc_derivative";
+    case Phase::apply_gradient:
+      return "apply_gradient";
+    case Phase::clip_gradients:
+      return "clip_gradients";
+  }
+  return "unknown";
+}
+
 int CompiledGraph::find_node(const std::string& name) const {
   for (size_t i = 0; i < nodes.size(); ++i)
     if (nodes[i].name == name) return static_cast<int>(i);
@@ -448,6 +464,16 @@ class GraphBuilder {
     const size_t last_forward = steps.empty() ? 0 : steps.size() - 1;
     for (int id : graph_.external_gradients) touch(id, last_forward);
 
+    // Each layer's update follows its backward, so its weight gradients die at once;
+    // gradient clipping needs them all first (whole-model gradients): then every update
+    // waits for one clip step after the whole backward pass.
+    const bool clip = options_.optimizer != nullptr && options_.optimizer->clip_grad_norm() > 0.0f;
+    auto emit_apply = [&](size_t n) {
+      size_t step = steps.size();
+      steps.push_back({n, Phase::apply_gradient});
+      for (int grad : graph_.nodes[n].weight_grads) touch(grad, step);
+    };
+    bool any_update = false;
     for (size_t n = graph_.nodes.size(); n-- > 0;) {
       const GraphNode& node = graph_.nodes[n];
       if (node.run_gradient) {
@@ -455,6 +481,7 @@ class GraphBuilder {
         steps.push_back({n, Phase::calc_gradient});
         touch_saved(node, n, step);
         for (int grad : node.weight_grads) touch(grad, step);
+        any_update = true;
       }
       if (node.run_derivative) {
         size_t step = steps.size();
@@ -463,11 +490,15 @@ class GraphBuilder {
         for (const TensorRef& grad : node.input_grads) touch(grad, step);
         touch(node.label, step);
       }
-      if (node.run_gradient) {
-        size_t step = steps.size();
-        steps.push_back({n, Phase::apply_gradient});
+      if (node.run_gradient && !clip) emit_apply(n);
+    }
+    if (clip && any_update) {
+      size_t step = steps.size();
+      steps.push_back({0, Phase::clip_gradients});
+      for (const GraphNode& node : graph_.nodes)
         for (int grad : node.weight_grads) touch(grad, step);
-      }
+      for (size_t n = graph_.nodes.size(); n-- > 0;)
+        if (graph_.nodes[n].run_gradient) emit_apply(n);
     }
 
     // Data is written before the first step; results are read after the last one;
@@ -477,9 +508,13 @@ class GraphBuilder {
     for (int id : graph_.label_tensors) touch(id, 0);
     for (int id : graph_.output_tensors) touch(id, end);
     for (int id : graph_.loss_tensors) touch(id, end);
-    // Predictions stay readable after a training step, for training accuracy.
+    // Predictions stay readable after a training step, for training accuracy, and so do
+    // the labels it compares them with (class labels only: no accuracy without classes).
     for (const GraphNode& node : graph_.nodes)
-      if (node.layer->is_loss()) touch(node.inputs[0], end);
+      if (node.layer->is_loss()) {
+        touch(node.inputs[0], end);
+        if (node.layer->label_is_class()) touch(node.label, end);
+      }
     for (int id : graph_.input_gradients) touch(id, end);
     for (GraphTensor& tensor : graph_.tensors) {
       if (tensor.kind == TensorKind::weight || tensor.kind == TensorKind::optimizer_state) {
@@ -497,7 +532,7 @@ class GraphBuilder {
       else
         requests.push_back({tensor.shape.bytes(), tensor.first, tensor.last});
     }
-    FirstFitPlanner default_planner;
+    BestFitPlanner default_planner;
     const MemoryPlanner& planner = options_.planner ? *options_.planner : default_planner;
     graph_.plan = planner.plan(requests);
     for (size_t t = 0; t < graph_.tensors.size(); ++t)

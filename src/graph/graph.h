@@ -81,7 +81,10 @@ struct GraphNode {
   size_t parameter_count = 0;
 };
 
-enum class Phase { forward, calc_gradient, calc_derivative, apply_gradient };
+// clip_gradients: one step (of node 0) that scales every weight gradient together, before
+// the apply_gradient steps, when the optimizer has clip_grad_norm.
+enum class Phase { forward, calc_gradient, calc_derivative, apply_gradient, clip_gradients };
+const char* phase_name(Phase phase);
 
 struct Step {
   size_t node;
@@ -119,7 +122,7 @@ struct CompiledGraph {
 struct CompileOptions {
   size_t batch = 1;
   const Optimizer* optimizer = nullptr;    // null: no optimizer state, no apply steps
-  const MemoryPlanner* planner = nullptr;  // null: FirstFitPlanner
+  const MemoryPlanner* planner = nullptr;  // null: BestFitPlanner
   // Compute dL/d(model inputs) too (saliency, adversarial examples, layer tests); they
   // are kept until the end of the iteration.
   bool input_gradients = false;

@@ -219,7 +219,7 @@ class ModelFileReader {
       } else if (setting.key == "loss") {
         loss_ = &setting;
       } else if (setting.key == "batch_size" || setting.key == "epochs" || setting.key == "seed" ||
-                 setting.key == "in_place") {
+                 setting.key == "memory_planner" || setting.key == "in_place") {
         at(setting.where, [&] { model.setProperty({setting.key + "=" + setting.value}); });
       } else if (setting.key != "optimizer") {
         const bool is_path = setting.key == "save_path" || setting.key == "metrics_path";
@@ -242,7 +242,7 @@ class ModelFileReader {
 
   [[noreturn]] void fail_unknown_model_key(const Setting& setting, const std::string& extra) const {
     fail(setting.where, "unknown key '" + setting.key + "' in [Model] (known: type, loss, " +
-                            "batch_size, epochs, seed, in_place, " +
+                            "batch_size, epochs, seed, memory_planner, in_place, " +
                             TrainerOptions::property_keys() + ", optimizer" + extra + ")");
   }
 

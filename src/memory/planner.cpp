@@ -1,8 +1,11 @@
 #include "memory/planner.h"
 
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <numeric>
+
+#include "edgetrain/error.h"
 
 namespace edgetrain {
 
@@ -48,6 +51,116 @@ MemoryPlan FirstFitPlanner::plan(const std::vector<MemoryRequest>& requests) con
     placed.push_back(index);
   }
   return result;
+}
+
+namespace {
+
+enum class Fit { best, first };
+
+// Places the requests in `order`, each at a free gap among the already placed requests
+// whose lifetimes intersect its own: the smallest that fits (best) or the lowest (first);
+// the space between the highest of them and the arena's current end counts as a gap.
+// Without a fitting gap a request goes right above them, growing the arena.
+MemoryPlan place_in_order(const std::vector<MemoryRequest>& requests,
+                          const std::vector<size_t>& order, Fit fit) {
+  struct Placed {
+    size_t offset, end, first, last;
+  };
+  constexpr size_t kNone = static_cast<size_t>(-1);
+  MemoryPlan result;
+  result.offsets.assign(requests.size(), 0);
+  std::vector<Placed> placed;  // sorted by offset
+  placed.reserve(requests.size());
+  for (size_t index : order) {
+    const MemoryRequest& request = requests[index];
+    const size_t bytes = align_up(request.bytes);
+    if (bytes == 0) continue;
+    size_t cursor = 0;  // end of the busy memory seen so far
+    size_t best_offset = kNone, best_gap = kNone;
+    for (const Placed& other : placed) {
+      if (other.first > request.last || request.first > other.last) continue;
+      if (other.offset >= cursor + bytes) {
+        const size_t gap = other.offset - cursor;
+        if (gap < best_gap) {
+          best_gap = gap;
+          best_offset = cursor;
+          if (fit == Fit::first || gap == bytes) break;
+        }
+      }
+      cursor = std::max(cursor, other.end);
+    }
+    // Above them all: free up to the arena's end (a gap like the others), or growing it.
+    // (An exact fit stops the scan early, and then no tail gap can be smaller.)
+    if (fit == Fit::best && cursor + bytes <= result.arena_bytes &&
+        result.arena_bytes - cursor < best_gap)
+      best_offset = cursor;
+    if (best_offset == kNone) best_offset = cursor;
+    result.offsets[index] = best_offset;
+    result.arena_bytes = std::max(result.arena_bytes, best_offset + bytes);
+    const Placed entry{best_offset, best_offset + bytes, request.first, request.last};
+    placed.insert(
+        std::upper_bound(placed.begin(), placed.end(), entry,
+                         [](const Placed& a, const Placed& b) { return a.offset < b.offset; }),
+        entry);
+  }
+  return result;
+}
+
+}  // namespace
+
+MemoryPlan BestFitPlanner::plan(const std::vector<MemoryRequest>& requests) const {
+  auto bytes = [&](size_t i) { return align_up(requests[i].bytes); };
+  auto length = [&](size_t i) { return requests[i].last - requests[i].first + 1; };
+  using Less = std::function<bool(size_t, size_t)>;
+  const std::vector<Less> orders = {
+      // Largest first; among equal sizes the longer-lived, then the earlier.
+      [&](size_t a, size_t b) {
+        if (bytes(a) != bytes(b)) return bytes(a) > bytes(b);
+        if (length(a) != length(b)) return length(a) > length(b);
+        return requests[a].first < requests[b].first;
+      },
+      // In order of first use, larger first among those born together: with first fit,
+      // FirstFitPlanner's plan, so best_fit never does worse.
+      [&](size_t a, size_t b) {
+        if (requests[a].first != requests[b].first) return requests[a].first < requests[b].first;
+        return requests[a].bytes > requests[b].bytes;
+      },
+      // By the area they take in the (step, byte) plane.
+      [&](size_t a, size_t b) {
+        const double area_a = static_cast<double>(bytes(a)) * static_cast<double>(length(a));
+        const double area_b = static_cast<double>(bytes(b)) * static_cast<double>(length(b));
+        if (area_a != area_b) return area_a > area_b;
+        return bytes(a) > bytes(b);
+      },
+      // Longest-lived first (weights and optimizer state at the bottom), then by size.
+      [&](size_t a, size_t b) {
+        if (length(a) != length(b)) return length(a) > length(b);
+        return bytes(a) > bytes(b);
+      },
+  };
+  std::vector<size_t> order(requests.size());
+  MemoryPlan best;
+  bool have_best = false;
+  for (const Less& less : orders) {
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(), less);
+    for (Fit fit : {Fit::best, Fit::first}) {
+      MemoryPlan candidate = place_in_order(requests, order, fit);
+      if (!have_best || candidate.arena_bytes < best.arena_bytes) {
+        best = std::move(candidate);
+        have_best = true;
+      }
+    }
+  }
+  return best;
+}
+
+std::unique_ptr<MemoryPlanner> make_planner(const std::string& name, const std::string& owner) {
+  if (name == "best_fit") return std::make_unique<BestFitPlanner>();
+  if (name == "first_fit") return std::make_unique<FirstFitPlanner>();
+  if (name == "naive") return std::make_unique<NaivePlanner>();
+  throw PropertyError(owner + ": property 'memory_planner' is '" + name +
+                      "' (known: best_fit, first_fit, naive)");
 }
 
 size_t memory_lower_bound(const std::vector<MemoryRequest>& requests) {

@@ -10,6 +10,7 @@ namespace edgetrain {
 
 bool Adam::set_property(const std::string& key, const std::string& value,
                         const std::string& owner) {
+  if (set_common_property(key, value, owner)) return true;
   if (key == "learning_rate" || key == "lr") {
     learning_rate_ = parse_non_negative_float(value, owner, key);
   } else if (key == "beta1") {
@@ -29,7 +30,8 @@ bool Adam::set_property(const std::string& key, const std::string& value,
 }
 
 std::string Adam::property_keys() const {
-  return "learning_rate, beta1, beta2, epsilon, weight_decay, amsgrad";
+  return "learning_rate, beta1, beta2, epsilon, weight_decay, amsgrad, " +
+         std::string(kCommonPropertyKeys);
 }
 
 std::vector<std::string> Adam::state_names() const {

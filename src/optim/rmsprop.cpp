@@ -8,6 +8,7 @@ namespace edgetrain {
 
 bool RmsProp::set_property(const std::string& key, const std::string& value,
                            const std::string& owner) {
+  if (set_common_property(key, value, owner)) return true;
   if (key == "learning_rate" || key == "lr") {
     learning_rate_ = parse_non_negative_float(value, owner, key);
   } else if (key == "alpha" || key == "rho") {  // rho: the name Keras and TensorFlow use
@@ -27,7 +28,8 @@ bool RmsProp::set_property(const std::string& key, const std::string& value,
 }
 
 std::string RmsProp::property_keys() const {
-  return "learning_rate, alpha, epsilon, momentum, centered, weight_decay";
+  return "learning_rate, alpha, epsilon, momentum, centered, weight_decay, " +
+         std::string(kCommonPropertyKeys);
 }
 
 std::vector<std::string> RmsProp::state_names() const {

@@ -19,6 +19,7 @@ std::string format_float(float value) {
 }  // namespace
 
 bool Sgd::set_property(const std::string& key, const std::string& value, const std::string& owner) {
+  if (set_common_property(key, value, owner)) return true;
   if (key == "learning_rate" || key == "lr") {
     learning_rate_ = parse_non_negative_float(value, owner, key);
   } else if (key == "momentum") {
@@ -47,7 +48,8 @@ void Sgd::validate(const std::string& owner) const {
 }
 
 std::string Sgd::property_keys() const {
-  return "learning_rate, momentum, dampening, nesterov, weight_decay";
+  return "learning_rate, momentum, dampening, nesterov, weight_decay, " +
+         std::string(kCommonPropertyKeys);
 }
 
 std::vector<std::string> Sgd::state_names() const {

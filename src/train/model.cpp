@@ -12,6 +12,7 @@
 #include "edgetrain/properties.h"
 #include "graph/executor.h"
 #include "graph/graph.h"
+#include "graph/memory_report.h"
 #include "kernels/threads.h"
 #include "train/metrics.h"
 
@@ -135,10 +136,14 @@ void Model::setProperty(const std::vector<std::string>& properties) {
         throw PropertyError("model: loss '" + value + "' is a layer type, not a loss");
     } else if (key == "seed") {
       seed_ = parse_count(value, owner, key);
+    } else if (key == "memory_planner") {
+      make_planner(to_lower(value), owner);  // checks the name
+      memory_planner_ = to_lower(value);
     } else if (key == "in_place") {
       in_place_ = parse_bool(value, owner, key);
     } else {
-      throw_unknown_property(owner, key, "batch_size, epochs, loss, seed, in_place");
+      throw_unknown_property(owner, key,
+                             "batch_size, epochs, loss, seed, memory_planner, in_place");
     }
   }
   compiled_.reset();
@@ -171,7 +176,8 @@ void Model::compile() {
     description.push_back({loss_, &loss_layer_->layer(), {}, std::nullopt, true});
   }
   auto compiled = std::make_unique<Compiled>();
-  CompileOptions options{batch_size_, optimizer_.get(), nullptr};
+  const std::unique_ptr<MemoryPlanner> planner = make_planner(memory_planner_, "model");
+  CompileOptions options{batch_size_, optimizer_.get(), planner.get()};
   options.in_place = in_place_;
   compiled->graph = compile_graph(description, options);
   const CompiledGraph& graph = compiled->graph;
@@ -486,6 +492,30 @@ MemoryReport Model::memory() const {
   return {graph.plan.arena_bytes, graph.lower_bound_bytes, graph.naive_bytes};
 }
 
+std::vector<LayerMemory> Model::memoryBreakdown() const {
+  if (!compiled_)
+    throw StateError("memoryBreakdown() needs a compiled model: call compile() first");
+  const CompiledGraph& graph = compiled_->graph;
+  std::vector<LayerMemory> result;
+  for (const LayerMemoryRow& row : layer_memory(graph)) {
+    const GraphNode& node = graph.nodes[row.node];
+    result.push_back({node.name, node.type, row.weights, row.optimizer_state, row.activations,
+                      row.gradients, row.scratch});
+  }
+  return result;
+}
+
+std::vector<MemoryProfileStep> Model::memoryProfile() const {
+  if (!compiled_) throw StateError("memoryProfile() needs a compiled model: call compile() first");
+  const CompiledGraph& graph = compiled_->graph;
+  std::vector<MemoryProfileStep> result;
+  for (const MemoryProfileRow& row : memory_profile(graph))
+    result.push_back({row.step, phase_name(row.phase),
+                      row.phase == Phase::clip_gradients ? "" : graph.nodes[row.node].name,
+                      row.live_bytes, row.high_water_bytes});
+  return result;
+}
+
 namespace {
 
 std::string format_bytes(size_t bytes) {
@@ -497,6 +527,24 @@ std::string format_bytes(size_t bytes) {
   else
     text << bytes << " B";
   return text.str();
+}
+
+// Left-aligned columns; a rule under the first row, above and below the table.
+void print_table(std::ostream& out, const std::vector<std::vector<std::string>>& rows) {
+  std::vector<size_t> widths(rows[0].size(), 0);
+  for (const auto& row : rows)
+    for (size_t c = 0; c < row.size(); ++c) widths[c] = std::max(widths[c], row[c].size());
+  size_t line_width = 0;
+  for (size_t width : widths) line_width += width + 2;
+  const std::string rule(line_width, '=');
+  out << rule << "\n";
+  for (size_t r = 0; r < rows.size(); ++r) {
+    for (size_t c = 0; c < rows[r].size(); ++c)
+      out << std::left << std::setw(static_cast<int>(widths[c] + 2)) << rows[r][c];
+    out << "\n";
+    if (r == 0) out << std::string(line_width, '-') << "\n";
+  }
+  out << rule << "\n";
 }
 
 }  // namespace
@@ -528,26 +576,39 @@ void Model::summary(std::ostream& out) const {
     total_params += node.parameter_count;
     if (node.trainable) trainable_params += node.parameter_count;
   }
-  std::vector<size_t> widths(rows[0].size(), 0);
-  for (const auto& row : rows)
-    for (size_t c = 0; c < row.size(); ++c) widths[c] = std::max(widths[c], row[c].size());
-  size_t line_width = 0;
-  for (size_t width : widths) line_width += width + 2;
-  const std::string rule(line_width, '=');
-  out << rule << "\n";
-  for (size_t r = 0; r < rows.size(); ++r) {
-    for (size_t c = 0; c < rows[r].size(); ++c)
-      out << std::left << std::setw(static_cast<int>(widths[c] + 2)) << rows[r][c];
-    out << "\n";
-    if (r == 0) out << std::string(line_width, '-') << "\n";
-  }
-  out << rule << "\n";
+  print_table(out, rows);
   out << "Batch size: " << graph.batch << "    Parameters: " << total_params
       << " (trainable: " << trainable_params << ")\n";
   out << "Planned peak memory: " << format_bytes(graph.plan.arena_bytes) << " ("
       << graph.plan.arena_bytes
       << " bytes)    lower bound: " << format_bytes(graph.lower_bound_bytes)
       << "    naive sum of all tensors: " << format_bytes(graph.naive_bytes) << "\n";
+
+  // Where the naive sum goes.
+  std::vector<std::vector<std::string>> memory_rows = {
+      {"Layer", "Weights", "Optimizer", "Activations", "Gradients", "Scratch", "Total"}};
+  LayerMemory sum;
+  for (const LayerMemory& layer : memoryBreakdown()) {
+    if (layer.total() == 0) continue;
+    memory_rows.push_back({layer.layer, format_bytes(layer.weights),
+                           format_bytes(layer.optimizer_state), format_bytes(layer.activations),
+                           format_bytes(layer.gradients), format_bytes(layer.scratch),
+                           format_bytes(layer.total())});
+    sum.weights += layer.weights;
+    sum.optimizer_state += layer.optimizer_state;
+    sum.activations += layer.activations;
+    sum.gradients += layer.gradients;
+    sum.scratch += layer.scratch;
+  }
+  memory_rows.push_back({"(sum)", format_bytes(sum.weights), format_bytes(sum.optimizer_state),
+                         format_bytes(sum.activations), format_bytes(sum.gradients),
+                         format_bytes(sum.scratch), format_bytes(sum.total())});
+  out << "\nMemory by layer (tensor sizes*):\n";
+  print_table(out, memory_rows);
+  out << "* Sums of each layer's tensor sizes (64-byte aligned). The arena shares memory\n"
+         "  between tensors that are never alive together, so the columns add up to the naive\n"
+         "  sum, not to the planned peak. Gradients: the activation gradients a layer writes\n"
+         "  and its weight gradients; scratch: tensors it keeps for backward or uses briefly.\n";
 }
 
 }  // namespace edgetrain

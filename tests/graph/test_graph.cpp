@@ -52,6 +52,39 @@ TEST(Graph, FrozenPrefixSkipsDerivativeAndGradient) {
   EXPECT_TRUE(has_step(graph, "fc2", Phase::apply_gradient));
 }
 
+// The trainer counts training accuracy after each step from the predictions and the
+// labels, so no planner may reuse their memory during the step.
+TEST(Graph, PredictionsAndLabelsSurviveATrainingStep) {
+  for (const char* planner : {"best_fit", "first_fit"}) {
+    SCOPED_TRACE(planner);
+    Model model({"batch_size=64", "loss=cross_entropy", "seed=1",
+                 std::string("memory_planner=") + planner});
+    model.addLayer(createLayer("input", {"name=in", "input_shape=1:8:8"}));
+    model.addLayer(
+        createLayer("conv2d", {"filters=8", "kernel_size=3,3", "padding=same", "activation=relu"}));
+    model.addLayer(createLayer("pooling2d", {"pooling=max", "pool_size=2,2"}));
+    model.addLayer(createLayer("flatten"));
+    model.addLayer(createLayer("fully_connected", {"unit=32", "activation=relu"}));
+    model.addLayer(createLayer("fully_connected", {"unit=10"}));
+    model.setOptimizer(createOptimizer("adam"));
+    model.compile();
+    model.initialize();
+    Rng rng(2);
+    Tensor input = model.inputs()[0];
+    for (float& v : input) v = rng.uniform(-1, 1);
+    Tensor label = model.labels()[0];
+    for (size_t i = 0; i < label.size(); ++i) label[i] = i % 10 == (i / 10) % 10 ? 1.0f : 0.0f;
+    const std::vector<float> labels_before(label.begin(), label.end());
+    model.forward(0, true);
+    const Tensor prediction = model.outputs()[0];
+    const std::vector<float> prediction_before(prediction.begin(), prediction.end());
+    model.trainStep();
+    EXPECT_EQ(std::vector<float>(label.begin(), label.end()), labels_before);
+    // The step's own forward gave the same predictions (same weights, training mode).
+    EXPECT_EQ(std::vector<float>(prediction.begin(), prediction.end()), prediction_before);
+  }
+}
+
 TEST(Graph, FrozenLayerWeightsDoNotChange) {
   auto model = frozen_prefix_model();
   model->compile();

@@ -338,6 +338,63 @@ TEST_F(Cli, TrainWritesWeightsAndJson) {
   EXPECT_NO_THROW(load_checkpoint(*file.model, path("model.best.ckpt")));
 }
 
+TEST_F(Cli, TrainReportsPlannedAndMeasuredMemory) {
+  const CliRun result = succeed(
+      {"train", path("model.ini"), "--epochs", "1", "--no-progress", "--json", path("train.json")});
+  EXPECT_TRUE(std::regex_search(result.out,
+                                std::regex(R"(Memory: planned peak [0-9.]+ [KM]?i?B, lower bound )"
+                                           R"([0-9.]+ [KM]?i?B, naive sum [0-9.]+ [KM]?i?B; )"
+                                           R"(measured peak RSS [0-9.]+ MiB \(after compile: )")))
+      << result.out;
+  const auto json = parse_flat_json(read_text(path("train.json")));
+  const double baseline = number(json, "baseline_rss_kib"), peak = number(json, "peak_rss_kib");
+  EXPECT_GT(baseline, 0.0);
+  EXPECT_GE(peak, baseline);
+  EXPECT_LT(peak, 4.0 * 1024 * 1024) << "more than 4 GiB for a tiny model";
+  ModelFile file = load_model();
+  const MemoryReport memory = file.model->memory();
+  EXPECT_EQ(number(json, "planned_peak_bytes"), static_cast<double>(memory.planned_bytes));
+  EXPECT_EQ(number(json, "lower_bound_bytes"), static_cast<double>(memory.lower_bound_bytes));
+  EXPECT_EQ(number(json, "naive_bytes"), static_cast<double>(memory.naive_bytes));
+  EXPECT_LE(memory.lower_bound_bytes, memory.planned_bytes);
+  EXPECT_LE(memory.planned_bytes, memory.naive_bytes);
+}
+
+TEST_F(Cli, SummaryShowsMemoryByLayerAndWritesTheProfile) {
+  const CliRun result =
+      succeed({"summary", path("model.ini"), "--memory-profile", path("profile.csv")});
+  EXPECT_TRUE(contains(result.out, "Memory by layer")) << result.out;
+  EXPECT_TRUE(std::regex_search(
+      result.out,
+      std::regex(R"(\nLayer +Weights +Optimizer +Activations +Gradients +Scratch +Total)")))
+      << result.out;
+  // fc1: 4x16 weights and 16 biases (64-byte aligned: 256 + 64 bytes), Adam's two moments.
+  EXPECT_TRUE(std::regex_search(result.out, std::regex(R"(\nfc1 +320 B +640 B )"))) << result.out;
+  const std::vector<std::string> lines = lines_of(read_text(path("profile.csv")));
+  ASSERT_FALSE(lines.empty());
+  EXPECT_EQ(lines[0], "step,phase,layer,live_bytes,high_water_bytes");
+  ModelFile file = load_model();
+  const MemoryReport memory = file.model->memory();
+  const std::vector<MemoryProfileStep> profile = file.model->memoryProfile();
+  ASSERT_EQ(lines.size(), profile.size() + 1);
+  size_t max_live = 0, max_high_water = 0;
+  for (size_t row = 1; row < lines.size(); ++row) {
+    std::vector<std::string> fields;
+    std::istringstream in(lines[row]);
+    for (std::string field; std::getline(in, field, ',');) fields.push_back(field);
+    ASSERT_EQ(fields.size(), 5u) << lines[row];
+    EXPECT_EQ(fields[0], std::to_string(row - 1));
+    EXPECT_EQ(fields[1], profile[row - 1].phase);
+    EXPECT_EQ(fields[2], profile[row - 1].layer);
+    max_live = std::max<size_t>(max_live, std::stoull(fields[3]));
+    max_high_water = std::max<size_t>(max_high_water, std::stoull(fields[4]));
+  }
+  EXPECT_EQ(max_live, memory.lower_bound_bytes);
+  EXPECT_EQ(max_high_water, memory.planned_bytes);
+  EXPECT_TRUE(contains(lines[1], ",forward,")) << lines[1];
+  EXPECT_TRUE(contains(lines.back(), ",apply_gradient,")) << lines.back();
+}
+
 TEST_F(Cli, EvalReportsWhatTrainingMeasuredOnTheTestSet) {
   succeed({"train", path("model.ini"), "--epochs", "2", "--json", path("train.json")});
   const CliRun result = succeed(

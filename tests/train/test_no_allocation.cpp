@@ -24,6 +24,24 @@ TEST(NoAllocation, TrainingStepsRunOutOfTheArena) {
   EXPECT_EQ(counter.count(), 0u);
 }
 
+// Gradient clipping scales the gradients in place: the clip step allocates nothing.
+TEST(NoAllocation, ClippingGradientsRunsOutOfTheArena) {
+  Model model({"batch_size=8", "loss=mse", "seed=3"});
+  model.addLayer(createLayer("input", {"name=in", "input_shape=1:1:12"}));
+  model.addLayer(createLayer("fully_connected", {"unit=16", "activation=relu"}));
+  model.addLayer(createLayer("fully_connected", {"unit=4"}));
+  model.setOptimizer(createOptimizer("sgd", {"learning_rate=0.01", "clip_grad_norm=0.001"}));
+  model.compile();
+  model.initialize();
+  for (Tensor& t : model.inputs()) t.fill(0.5f);
+  for (Tensor& t : model.labels()) t.fill(3.0f);
+  model.trainStep();
+  AllocationCounter counter;
+  for (int step = 0; step < 5; ++step) model.trainStep();
+  model.trainStep(3);
+  EXPECT_EQ(counter.count(), 0u);
+}
+
 }  // namespace
 }  // namespace edgetrain::testing
 

@@ -4,15 +4,13 @@
 //   edgetrain train MODEL.ini [--epochs N] [--batch-size N] [--set key=value] [--resume CKPT]
 //   edgetrain eval MODEL.ini --weights W
 //   edgetrain predict MODEL.ini --weights W --input FILE [--index N]
-//   edgetrain summary MODEL.ini
+//   edgetrain summary MODEL.ini [--memory-profile FILE.csv]
 //   edgetrain sample MODEL.ini --weights W [-n 64] [--seed S] [--from LAYER] -o samples.png
 //   edgetrain reconstruct MODEL.ini --weights W [-n 32] -o recon.png
 //   edgetrain score --classifier C.ini --classifier-weights CW
 //                   [--samples-from MODEL.ini --weights W] [--real] [-n 1000]
 //
 // Exit codes: 0 success, 1 error (one line on stderr), 2 bad usage, 130 interrupted.
-#include <sys/resource.h>
-
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cmath>
@@ -31,6 +29,7 @@
 #include "edgetrain/image_grid.h"
 #include "edgetrain/model.h"
 #include "edgetrain/model_file.h"
+#include "edgetrain/process_memory.h"
 #include "edgetrain/rng.h"
 #include "edgetrain/sample_quality.h"
 #include "edgetrain/trainer.h"
@@ -41,10 +40,16 @@ namespace {
 constexpr int kExitUsage = 2;
 constexpr int kExitInterrupted = 130;
 
-long peak_rss_kib() {
-  rusage usage = {};
-  getrusage(RUSAGE_SELF, &usage);
-  return usage.ru_maxrss;
+std::string format_bytes(double bytes) {
+  std::ostringstream text;
+  text << std::fixed;
+  if (bytes >= 1048576.0)
+    text << std::setprecision(2) << bytes / 1048576.0 << " MiB";
+  else if (bytes >= 1024.0)
+    text << std::setprecision(1) << bytes / 1024.0 << " KiB";
+  else
+    text << std::setprecision(0) << bytes << " B";
+  return text.str();
 }
 
 // A flat JSON object written key by key, for scripts.
@@ -93,9 +98,14 @@ struct Session {
   TensorShape input_shape;  // one sample
   size_t label_size = 0;
 
-  Session(const std::string& path, const std::vector<std::string>& overrides)
+  // `baseline_rss_kib`, when given, receives the peak RSS after the model file is read and
+  // the graph compiled (shapes, lifetimes, memory plan), before the arena is allocated,
+  // the weights initialized or any dataset opened: NNTrainer's baseline point.
+  Session(const std::string& path, const std::vector<std::string>& overrides,
+          size_t* baseline_rss_kib = nullptr)
       : file(load_model_file(path, overrides)) {
     file.model->compile();
+    if (baseline_rss_kib != nullptr) *baseline_rss_kib = peak_rss_kib();
     file.model->initialize();
     input_shape = file.model->inputs().at(0).shape().with_batch(1);
     if (!file.model->labels().empty()) label_size = file.model->labels()[0].shape().feature_size();
@@ -294,8 +304,10 @@ int run_score(const std::string& classifier_path, const std::string& classifier_
 
 int run_train(const std::string& model_path, std::vector<std::string> overrides,
               const std::string& resume, const std::string& json_path, bool no_progress) {
-  Session session(model_path, overrides);
+  size_t baseline_rss_kib = 0;
+  Session session(model_path, overrides, &baseline_rss_kib);
   Model& model = session.model();
+  const MemoryReport memory = model.memory();
   if (!session.file.train_set)
     throw Error(model_path + ": no [train_set] section: nothing to train on");
   model.summary(std::cout);
@@ -325,6 +337,12 @@ int run_train(const std::string& model_path, std::vector<std::string> overrides,
   options.progress = !no_progress;
   Trainer trainer(model, options, std::cout);
   const TrainResult result = trainer.fit(*train, validation, resume);
+  const size_t training_peak_rss_kib = peak_rss_kib();
+  std::cout << "Memory: planned peak " << format_bytes(memory.planned_bytes) << ", lower bound "
+            << format_bytes(memory.lower_bound_bytes) << ", naive sum "
+            << format_bytes(memory.naive_bytes) << "; measured peak RSS "
+            << format_bytes(training_peak_rss_kib * 1024.0)
+            << " (after compile: " << format_bytes(baseline_rss_kib * 1024.0) << ")" << std::endl;
 
   JsonObject json;
   json.add("command", std::string("train"));
@@ -354,8 +372,11 @@ int run_train(const std::string& model_path, std::vector<std::string> overrides,
     json.add("test_loss", evaluation.loss);
     if (evaluation.has_accuracy) json.add("test_accuracy", evaluation.accuracy);
   }
-  json.add("planned_peak_bytes", static_cast<double>(model.memory().planned_bytes));
-  json.add("peak_rss_kib", static_cast<double>(peak_rss_kib()));
+  json.add("planned_peak_bytes", static_cast<double>(memory.planned_bytes));
+  json.add("lower_bound_bytes", static_cast<double>(memory.lower_bound_bytes));
+  json.add("naive_bytes", static_cast<double>(memory.naive_bytes));
+  json.add("baseline_rss_kib", static_cast<double>(baseline_rss_kib));
+  json.add("peak_rss_kib", static_cast<double>(training_peak_rss_kib));
   if (!result.interrupted && !result.weights_path.empty()) {
     std::cout << "Weights saved to " << result.weights_path << std::endl;
     json.add("weights", result.weights_path);
@@ -474,10 +495,27 @@ int run_predict(const std::string& model_path, const std::vector<std::string>& o
   return 0;
 }
 
-int run_summary(const std::string& model_path, const std::vector<std::string>& overrides) {
+// One row per step of a training iteration: the memory alive at that step.
+void write_memory_profile(const Model& model, const std::string& path) {
+  std::ofstream out(path);
+  if (!out) throw Error("cannot write " + path);
+  out << "step,phase,layer,live_bytes,high_water_bytes\n";
+  for (const MemoryProfileStep& row : model.memoryProfile())
+    out << row.step << "," << row.phase << "," << row.layer << "," << row.live_bytes << ","
+        << row.high_water_bytes << "\n";
+  out.close();
+  if (!out) throw Error("cannot write " + path);
+}
+
+int run_summary(const std::string& model_path, const std::vector<std::string>& overrides,
+                const std::string& profile_path) {
   ModelFile file = load_model_file(model_path, overrides);
   file.model->compile();
   file.model->summary(std::cout);
+  if (!profile_path.empty()) {
+    write_memory_profile(*file.model, profile_path);
+    std::cout << "Memory profile of one training step written to " << profile_path << std::endl;
+  }
   return 0;
 }
 
@@ -521,6 +559,9 @@ int run(int argc, char** argv) {
   CLI::App* summary =
       app.add_subcommand("summary", "print the layer table with shapes, parameters and memory");
   add_model(summary);
+  std::string profile_path;
+  summary->add_option("--memory-profile", profile_path,
+                      "write the memory alive at each step of one training step to this CSV file");
 
   std::string out_path, from, output, classifier_path, classifier_weights, generator_path;
   size_t sample_count = 64, recon_count = 32, score_count = 1000;
@@ -598,7 +639,7 @@ int run(int argc, char** argv) {
     return run_score(classifier_path, classifier_weights, generator_path, weights, real,
                      score_count, seed, from, output, json_path);
   }
-  return run_summary(model_path, overrides);
+  return run_summary(model_path, overrides, profile_path);
 }
 
 }  // namespace
