@@ -583,6 +583,13 @@ void Model::summary(std::ostream& out) const {
       << graph.plan.arena_bytes
       << " bytes)    lower bound: " << format_bytes(graph.lower_bound_bytes)
       << "    naive sum of all tensors: " << format_bytes(graph.naive_bytes) << "\n";
+  size_t in_place_outputs = 0, in_place_gradients = 0;
+  for (const GraphTensor& tensor : graph.tensors)
+    if (tensor.alias_of >= 0)
+      ++(tensor.kind == TensorKind::gradient ? in_place_gradients : in_place_outputs);
+  if (in_place_outputs + in_place_gradients > 0)
+    out << "In place: " << in_place_outputs << " output(s) over their input, " << in_place_gradients
+        << " input gradient(s) over their output gradient (model property in_place)\n";
 
   // Where the naive sum goes.
   std::vector<std::vector<std::string>> memory_rows = {

@@ -57,10 +57,13 @@ struct Net {
   }
 };
 
-std::unique_ptr<Net> compile(const Builder& build, bool in_place, size_t batch = 4) {
+std::unique_ptr<Net> compile(const Builder& build, bool in_place, size_t batch = 4,
+                             const std::string& optimizer = "sgd",
+                             const std::vector<std::string>& optimizer_properties = {
+                                 "learning_rate=0.05"}) {
   auto net = std::make_unique<Net>();
   net->layers = build();
-  net->optimizer = createOptimizer("sgd", {"learning_rate=0.05"});
+  net->optimizer = createOptimizer(optimizer, optimizer_properties);
   std::vector<NodeDescription> description;
   for (const auto& layer : net->layers)
     description.push_back({layer->getName(), &layer->layer(), layer->inputLayers(),
@@ -255,6 +258,20 @@ TEST(InPlace, ResidualBlockAddsIntoTheBranchNotTheShortcut) {
   EXPECT_FALSE(net->gradient_in_place("add", 1));
   // The fan-out node sums its consumers' gradients over the first one.
   EXPECT_TRUE(net->gradient_in_place("relu1/multiout"));
+}
+
+TEST(InPlace, ResidualBlockWithAdamAndGradientClipping) {
+  // Clipping keeps every weight gradient to one step after the backward pass.
+  auto on =
+      compile(residual_block(), true, 4, "adam", {"learning_rate=0.01", "clip_grad_norm=0.1"});
+  auto off =
+      compile(residual_block(), false, 4, "adam", {"learning_rate=0.01", "clip_grad_norm=0.1"});
+  EXPECT_GT(on->aliases(), 0u);
+  const Trace a = train(*on);
+  const Trace b = train(*off);
+  EXPECT_EQ(a.losses, b.losses);
+  EXPECT_EQ(a.input_grads, b.input_grads);
+  EXPECT_EQ(a.weights, b.weights);
 }
 
 TEST(InPlace, ResidualBlockOnAPartialBatch) { expect_same_training(residual_block(), 4, 3); }
@@ -457,6 +474,8 @@ TEST(InPlace, ModelPropertyTurnsItOff) {
   std::ostringstream summary;
   on->summary(summary);
   EXPECT_NE(summary.str().find("[in place: conv1]"), std::string::npos) << summary.str();
+  EXPECT_NE(summary.str().find("In place: 5 output(s) over their input"), std::string::npos)
+      << summary.str();
   std::ostringstream plain;
   off->summary(plain);
   EXPECT_EQ(plain.str().find("in place"), std::string::npos);
