@@ -139,8 +139,11 @@ void Pooling2DLayer::finalize(FinalizeContext& context) {
   if (input.height * input.width > kMaxExactPosition)
     context.shape_error(
         0, "at most " + std::to_string(kMaxExactPosition) + " pixels per plane for max pooling");
-  argmax_ = context.request_tensor("argmax", output.with_batch(context.batch()),
-                                   Lifespan::forward_to_backward);
+  byte_argmax_ = geometry_.pool_h * geometry_.pool_w <= 256;
+  const size_t outputs = output.with_batch(context.batch()).size();
+  const TensorShape saved =
+      byte_argmax_ ? TensorShape(1, 1, 1, (outputs + 3) / 4) : output.with_batch(context.batch());
+  argmax_ = context.request_tensor("argmax", saved, Lifespan::forward_to_backward);
 }
 
 void Pooling2DLayer::forward(RunContext& context) {
@@ -162,15 +165,22 @@ void Pooling2DLayer::forward_max(RunContext& context) const {
   const size_t in_plane = g.in_h * g.in_w;
   const float* input = context.input().data();
   Tensor& output = context.output();
-  // The argmax tensor has the compiled batch; the first samples are used.
+  // The argmax tensor has the compiled batch; the first samples are used. Threads write
+  // distinct bytes of it.
   float* argmax = context.tensor(argmax_).data();
-  g.for_each_window(context.input().size() / in_plane,
-                    [&](size_t plane, size_t o, const Window& win) {
-                      const float* in = input + plane * in_plane;
-                      const size_t best = argmax_in_window(in, g.in_w, win);
-                      output[o] = in[best];
-                      argmax[o] = static_cast<float>(best);
-                    });
+  unsigned char* argmax_bytes = reinterpret_cast<unsigned char*>(argmax);
+  const bool bytes = byte_argmax_;
+  g.for_each_window(
+      context.input().size() / in_plane, [&](size_t plane, size_t o, const Window& win) {
+        const float* in = input + plane * in_plane;
+        const size_t best = argmax_in_window(in, g.in_w, win);
+        output[o] = in[best];
+        if (bytes)
+          argmax_bytes[o] = static_cast<unsigned char>((best / g.in_w - win.h_begin) * g.pool_w +
+                                                       best % g.in_w - win.w_begin);
+        else
+          argmax[o] = static_cast<float>(best);
+      });
 }
 
 void Pooling2DLayer::forward_average(RunContext& context) const {
@@ -194,6 +204,16 @@ void Pooling2DLayer::derivative_max(RunContext& context) const {
   const size_t out_plane = geometry_.out_h * geometry_.out_w;
   const Tensor& output_grad = context.output_grad();
   const float* argmax = context.tensor(argmax_).data();
+  const unsigned char* argmax_bytes = reinterpret_cast<const unsigned char*>(argmax);
+  const Geometry& g = geometry_;
+  // The input-plane position of output o's maximum.
+  auto position = [&](size_t o) -> size_t {
+    if (!byte_argmax_) return static_cast<size_t>(argmax[o]);
+    const size_t at = o % out_plane;
+    const Window win = g.window(at / g.out_w, at % g.out_w);
+    const size_t index = argmax_bytes[o];
+    return (win.h_begin + index / g.pool_w) * g.in_w + win.w_begin + index % g.pool_w;
+  };
   float* input_grad = context.input_grad().data();
   // Overlapping windows may share a maximum: accumulate, plane by plane.
   kernels::parallel_ranges(
@@ -201,7 +221,7 @@ void Pooling2DLayer::derivative_max(RunContext& context) const {
         std::fill(input_grad + begin * in_plane, input_grad + end * in_plane, 0.0f);
         for (size_t o = begin * out_plane; o < end * out_plane; ++o) {
           const size_t plane = o / out_plane;
-          input_grad[plane * in_plane + static_cast<size_t>(argmax[o])] += output_grad[o];
+          input_grad[plane * in_plane + position(o)] += output_grad[o];
         }
       });
 }

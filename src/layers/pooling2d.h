@@ -20,7 +20,7 @@
 // On ties the gradient goes to the first maximum in row-major order, as PyTorch (NNTrainer's
 // global_max shares it among ties).
 // Backward reads neither the input nor the output: max pooling saves the position of each
-// window's maximum in forward.
+// window's maximum in forward (a byte per output for windows of up to 256 pixels).
 #pragma once
 
 #include <array>
@@ -80,10 +80,13 @@ class Pooling2DLayer : public Layer {
   std::optional<std::array<size_t, 2>> stride_;
   std::optional<Padding2D> padding_;  // "same" is resolved against the input in finalize
   Geometry geometry_;
-  // The index of the argmax tensor (max pooling): N:C:OH:OW positions h * W + w of each
-  // window's maximum in its input plane, stored as float. float holds integers exactly up
-  // to 2^24, which bounds H * W (checked in finalize); an int tensor type would lift that.
+  // The index of the argmax tensor (max pooling). With windows of at most 256 pixels
+  // (byte_argmax_), one byte per output, 4 to a float's memory: the maximum's index in
+  // its (clipped) window, row-major with row length pool_w. Otherwise N:C:OH:OW positions
+  // h * W + w in the input plane, stored as float: float holds integers exactly up to
+  // 2^24, which bounds H * W (checked in finalize).
   size_t argmax_ = 0;
+  bool byte_argmax_ = false;
 };
 
 }  // namespace edgetrain

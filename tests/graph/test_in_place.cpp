@@ -686,6 +686,32 @@ TEST(InPlaceLayers, ActivationGradientsMatchFiniteDifferences) {
   }
 }
 
+// Max pooling keeps a byte per output (the maximum's index in its window) for windows of up
+// to 256 pixels, else the float position in the plane; both give the same gradients.
+TEST(SavedTensors, MaxPoolingArgmaxEncodings) {
+  struct Case {
+    std::vector<std::string> properties;
+    TensorShape input;
+    bool bytes;
+  };
+  for (const Case& c :
+       {Case{{"pooling=max", "pool_size=16", "stride=4"}, TensorShape(2, 2, 20, 20), true},
+        Case{
+            {"pooling=max", "pool_size=3", "stride=2", "padding=1"}, TensorShape(3, 2, 7, 6), true},
+        Case{{"pooling=global_max"}, TensorShape(2, 2, 16, 16), true},
+        Case{{"pooling=global_max"}, TensorShape(2, 2, 17, 16), false}}) {
+    SCOPED_TRACE(c.input.str() + " " + c.properties.front());
+    LayerHarness harness("pooling2d", c.properties, {c.input});
+    const GraphNode& node = harness.graph().nodes[harness.graph().find_node("under_test")];
+    const size_t outputs = harness.graph().tensors[node.outputs[0].id].shape.size();
+    EXPECT_EQ(harness.graph().tensors[node.tensors[0].id].shape.size(),
+              c.bytes ? (outputs + 3) / 4 : outputs);
+    GradCheckOptions options;
+    options.max_checks_per_tensor = 400;
+    expect_gradients_match(harness, options);
+  }
+}
+
 TEST(InPlaceLayers, BatchNormalizationGradientsMatchFiniteDifferences) {
   for (const bool training : {true, false}) {
     SCOPED_TRACE(training ? "training" : "evaluation");
