@@ -14,6 +14,34 @@ namespace {
 // float counts exactly up to 2^24, the limit for the argmax positions.
 constexpr size_t kMaxExactPosition = size_t{1} << 24;
 
+// The maximum as argmax_in_window finds it (the first in row-major order; the last NaN
+// wins): its index in the window, row-major with row length pool_w, and its value.
+struct WindowMax {
+  size_t index;
+  float value;
+};
+WindowMax window_argmax(const float* plane, size_t in_w, size_t pool_w, size_t h_begin,
+                        size_t h_end, size_t w_begin, size_t w_end) {
+  size_t best = 0;
+  float best_value = plane[h_begin * in_w + w_begin];
+  for (size_t h = h_begin; h < h_end; ++h) {
+    const float* row = plane + h * in_w;
+    size_t k = (h - h_begin) * pool_w;
+    for (size_t w = w_begin; w < w_end; ++w, ++k) {
+      const float value = row[w];
+      if (std::isnan(value)) {
+        best = k;
+        best_value = value;
+        continue;
+      }
+      const size_t greater = size_t{0} - static_cast<size_t>(value > best_value);
+      best = (k & greater) | (best & ~greater);
+      best_value = std::max(best_value, value);
+    }
+  }
+  return {best, best_value};
+}
+
 }  // namespace
 
 Pooling2DLayer::Window Pooling2DLayer::Geometry::window(size_t oh, size_t ow) const {
@@ -140,6 +168,10 @@ void Pooling2DLayer::finalize(FinalizeContext& context) {
     context.shape_error(
         0, "at most " + std::to_string(kMaxExactPosition) + " pixels per plane for max pooling");
   byte_argmax_ = geometry_.pool_h * geometry_.pool_w <= 256;
+  window_offsets_.clear();
+  if (byte_argmax_)
+    for (size_t k = 0; k < geometry_.pool_h * geometry_.pool_w; ++k)
+      window_offsets_.push_back(k / geometry_.pool_w * geometry_.in_w + k % geometry_.pool_w);
   const size_t outputs = output.with_batch(context.batch()).size();
   const TensorShape saved =
       byte_argmax_ ? TensorShape(1, 1, 1, (outputs + 3) / 4) : output.with_batch(context.batch());
@@ -169,17 +201,19 @@ void Pooling2DLayer::forward_max(RunContext& context) const {
   // distinct bytes of it.
   float* argmax = context.tensor(argmax_).data();
   unsigned char* argmax_bytes = reinterpret_cast<unsigned char*>(argmax);
-  const bool bytes = byte_argmax_;
   g.for_each_window(
       context.input().size() / in_plane, [&](size_t plane, size_t o, const Window& win) {
         const float* in = input + plane * in_plane;
+        if (byte_argmax_) {
+          const WindowMax best =
+              window_argmax(in, g.in_w, g.pool_w, win.h_begin, win.h_end, win.w_begin, win.w_end);
+          argmax_bytes[o] = static_cast<unsigned char>(best.index);
+          output[o] = best.value;  // in[best], NaN included
+          return;
+        }
         const size_t best = argmax_in_window(in, g.in_w, win);
         output[o] = in[best];
-        if (bytes)
-          argmax_bytes[o] = static_cast<unsigned char>((best / g.in_w - win.h_begin) * g.pool_w +
-                                                       best % g.in_w - win.w_begin);
-        else
-          argmax[o] = static_cast<float>(best);
+        argmax[o] = static_cast<float>(best);
       });
 }
 
@@ -200,28 +234,31 @@ void Pooling2DLayer::forward_average(RunContext& context) const {
 }
 
 void Pooling2DLayer::derivative_max(RunContext& context) const {
-  const size_t in_plane = geometry_.in_h * geometry_.in_w;
-  const size_t out_plane = geometry_.out_h * geometry_.out_w;
+  const Geometry& g = geometry_;
+  const size_t in_plane = g.in_h * g.in_w;
+  const size_t out_plane = g.out_h * g.out_w;
   const Tensor& output_grad = context.output_grad();
   const float* argmax = context.tensor(argmax_).data();
   const unsigned char* argmax_bytes = reinterpret_cast<const unsigned char*>(argmax);
-  const Geometry& g = geometry_;
-  // The input-plane position of output o's maximum.
-  auto position = [&](size_t o) -> size_t {
-    if (!byte_argmax_) return static_cast<size_t>(argmax[o]);
-    const size_t at = o % out_plane;
-    const Window win = g.window(at / g.out_w, at % g.out_w);
-    const size_t index = argmax_bytes[o];
-    return (win.h_begin + index / g.pool_w) * g.in_w + win.w_begin + index % g.pool_w;
-  };
   float* input_grad = context.input_grad().data();
   // Overlapping windows may share a maximum: accumulate, plane by plane.
   kernels::parallel_ranges(
       output_grad.size() / out_plane, in_plane + out_plane, [&](size_t begin, size_t end) {
         std::fill(input_grad + begin * in_plane, input_grad + end * in_plane, 0.0f);
-        for (size_t o = begin * out_plane; o < end * out_plane; ++o) {
-          const size_t plane = o / out_plane;
-          input_grad[plane * in_plane + position(o)] += output_grad[o];
+        size_t o = begin * out_plane;
+        for (size_t plane = begin; plane < end; ++plane) {
+          float* grad = input_grad + plane * in_plane;
+          if (!byte_argmax_) {
+            for (size_t i = 0; i < out_plane; ++i, ++o)
+              grad[static_cast<size_t>(argmax[o])] += output_grad[o];
+            continue;
+          }
+          for (size_t oh = 0; oh < g.out_h; ++oh)
+            for (size_t ow = 0; ow < g.out_w; ++ow, ++o) {
+              const Window win = g.window(oh, ow);
+              grad[win.h_begin * g.in_w + win.w_begin + window_offsets_[argmax_bytes[o]]] +=
+                  output_grad[o];
+            }
         }
       });
 }

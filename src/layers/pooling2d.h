@@ -25,6 +25,7 @@
 
 #include <array>
 #include <optional>
+#include <vector>
 
 #include "edgetrain/layer.h"
 #include "layers/padding2d.h"
@@ -87,6 +88,8 @@ class Pooling2DLayer : public Layer {
   // 2^24, which bounds H * W (checked in finalize).
   size_t argmax_ = 0;
   bool byte_argmax_ = false;
+  std::vector<size_t>
+      window_offsets_;  // byte_argmax_: window index -> (k / pool_w) * W + k % pool_w
 };
 
 }  // namespace edgetrain
