@@ -133,8 +133,9 @@ std::unique_ptr<Net> expect_same_training(const Builder& build, size_t batch = 4
   EXPECT_EQ(a.kept, b.kept);
   EXPECT_EQ(a.input_grads, b.input_grads);
   EXPECT_EQ(a.weights, b.weights);
-  // Sharing never adds bytes alive at a step; the first-fit arena may still come out
-  // larger on such small graphs (a merged tensor is one longer-lived block to place).
+  // Sharing never adds bytes alive at a step; the planner's heuristic arena may still come
+  // out a little larger on such small graphs (a merged tensor is one longer-lived block to
+  // place; best_fit: 13056 vs 12864 bytes for the conv-bn-relu test).
   EXPECT_LE(on->graph.lower_bound_bytes, off->graph.lower_bound_bytes);
   EXPECT_LT(on->graph.naive_bytes, off->graph.naive_bytes);
   return on;
