@@ -4,7 +4,10 @@
 //   input N:C:H:W  ->  output N:C:H:W, no weights
 // Properties: activation (required): one of activation_names(), e.g. relu, gelu, softmax.
 // Backward reads the input or the output, whichever the derivative is computed from
-// (activation_derivative_needs_input), so the planner can free the other. Runs in place
+// (activation_derivative_needs_input), so the planner can free the other; relu, leaky_relu,
+// relu6 and hard_sigmoid read neither but keep one bit per value ("mask", forward to
+// backward; activation_derivative_from_mask), so their output may die as soon as its
+// readers' forwards have run. Runs in place
 // (output over input) unless the derivative reads the input (swish, gelu, hard_swish); the
 // input gradient may always share the output gradient's memory.
 #pragma once
@@ -32,9 +35,11 @@ class ActivationLayer : public Layer {
  private:
   bool derivative_reads_input() const;
   bool derivative_reads_output() const;
+  bool derivative_from_mask() const { return activation_derivative_from_mask(activation_); }
 
   bool has_activation_ = false;  // the property is required; "none" is a valid value
   ActivationType activation_ = ActivationType::none;
+  int mask_ = -1;  // index of the mask tensor, for derivative_from_mask()
 };
 
 }  // namespace edgetrain

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <numbers>
 #include <vector>
 
@@ -80,6 +82,67 @@ void softmax_rows(const float* x, float* y, size_t n, size_t row_length) {
   });
 }
 
+// Calls body(first, count, word) for every mask word of the layout in
+// activation_forward_masked: `count` values from `first` in the value arrays, the word's
+// index in the mask. Threads split the words, so each writes whole words of its own.
+template <typename Body>
+void each_mask_word(size_t rows, size_t row_size, size_t row_words, Body body) {
+  const size_t used = mask_words(row_size);
+  kernels::parallel_ranges(rows * used, kMaskBits, [&](size_t begin, size_t end) {
+    for (size_t w = begin; w < end; ++w) {
+      const size_t row = w / used;
+      const size_t word = w - row * used;
+      const size_t count = std::min(kMaskBits, row_size - word * kMaskBits);
+      body(row * row_size + word * kMaskBits, count, row * row_words + word);
+    }
+  });
+}
+
+// y = value(x) and the bits bit(y), word by word, without branches; a full word has a
+// constant trip count, so the compiler may unroll or vectorize it.
+template <typename Value, typename Bit>
+void forward_masked(const float* x, float* y, float* mask, size_t rows, size_t row_size,
+                    size_t row_words, Value value, Bit bit) {
+  each_mask_word(rows, row_size, row_words, [&](size_t first, size_t count, size_t word) {
+    const auto pack = [&](size_t n) {
+      uint32_t bits = 0;
+      for (size_t j = 0; j < n; ++j) {
+        const float v = value(x[first + j]);
+        y[first + j] = v;
+        bits |= static_cast<uint32_t>(bit(v)) << j;
+      }
+      return bits;
+    };
+    const uint32_t bits = count == kMaskBits ? pack(kMaskBits) : pack(count);
+    std::memcpy(mask + word, &bits, sizeof bits);
+  });
+}
+
+// dx = bit ? on(dy) : off(dy), word by word.
+template <typename On, typename Off>
+void backward_masked(const float* mask, const float* dy, float* dx, size_t rows, size_t row_size,
+                     size_t row_words, On on, Off off) {
+  each_mask_word(rows, row_size, row_words, [&](size_t first, size_t count, size_t word) {
+    uint32_t bits;
+    std::memcpy(&bits, mask + word, sizeof bits);
+    const auto unpack = [&](size_t n) {
+      for (size_t j = 0; j < n; ++j) {
+        const float g = dy[first + j];
+        dx[first + j] = (bits >> j) & 1u ? on(g) : off(g);
+      }
+    };
+    if (count == kMaskBits)
+      unpack(kMaskBits);
+    else
+      unpack(count);
+  });
+}
+
+float relu_value(float x) { return x > 0.0f ? x : 0.0f; }
+float leaky_relu_value(float x) { return x > 0.0f ? x : kLeakySlope * x; }
+float relu6_value(float x) { return std::min(std::max(x, 0.0f), 6.0f); }
+float hard_sigmoid_value(float x) { return std::min(std::max(x + 3.0f, 0.0f), 6.0f) / 6.0f; }
+
 }  // namespace
 
 ActivationType parse_activation(const std::string& value, const std::string& owner,
@@ -110,6 +173,65 @@ bool activation_derivative_needs_input(ActivationType type) {
          type == ActivationType::hard_swish;
 }
 
+bool activation_derivative_from_mask(ActivationType type) {
+  return type == ActivationType::relu || type == ActivationType::leaky_relu ||
+         type == ActivationType::relu6 || type == ActivationType::hard_sigmoid;
+}
+
+void activation_forward_masked(ActivationType type, const float* x, float* y, float* mask,
+                               size_t rows, size_t row_size, size_t row_words) {
+  switch (type) {
+    case ActivationType::relu:
+      forward_masked(
+          x, y, mask, rows, row_size, row_words, [](float v) { return relu_value(v); },
+          [](float v) { return v > 0.0f; });
+      break;
+    case ActivationType::leaky_relu:
+      forward_masked(
+          x, y, mask, rows, row_size, row_words, [](float v) { return leaky_relu_value(v); },
+          [](float v) { return v > 0.0f; });
+      break;
+    case ActivationType::relu6:
+      forward_masked(
+          x, y, mask, rows, row_size, row_words, [](float v) { return relu6_value(v); },
+          [](float v) { return v > 0.0f && v < 6.0f; });
+      break;
+    case ActivationType::hard_sigmoid:
+      forward_masked(
+          x, y, mask, rows, row_size, row_words, [](float v) { return hard_sigmoid_value(v); },
+          [](float v) { return v > 0.0f && v < 1.0f; });
+      break;
+    default:
+      ET_ASSERT(false,
+                "activation_forward_masked: the derivative of this activation needs more "
+                "than a bit");
+  }
+}
+
+void activation_backward_masked(ActivationType type, const float* mask, const float* dy, float* dx,
+                                size_t rows, size_t row_size, size_t row_words) {
+  const auto same = [](float g) { return g; };
+  const auto zero = [](float) { return 0.0f; };
+  switch (type) {
+    case ActivationType::relu:
+    case ActivationType::relu6:
+      backward_masked(mask, dy, dx, rows, row_size, row_words, same, zero);
+      break;
+    case ActivationType::leaky_relu:
+      backward_masked(mask, dy, dx, rows, row_size, row_words, same,
+                      [](float g) { return kLeakySlope * g; });
+      break;
+    case ActivationType::hard_sigmoid:
+      backward_masked(
+          mask, dy, dx, rows, row_size, row_words, [](float g) { return g / 6.0f; }, zero);
+      break;
+    default:
+      ET_ASSERT(false,
+                "activation_backward_masked: the derivative of this activation needs more "
+                "than a bit");
+  }
+}
+
 void activation_forward(ActivationType type, const float* x, float* y, size_t n,
                         size_t row_length) {
   switch (type) {
@@ -117,10 +239,10 @@ void activation_forward(ActivationType type, const float* x, float* y, size_t n,
       if (x != y) std::copy(x, x + n, y);
       break;
     case ActivationType::relu:
-      each_index(n, 1, [&](size_t i) { y[i] = x[i] > 0.0f ? x[i] : 0.0f; });
+      each_index(n, 1, [&](size_t i) { y[i] = relu_value(x[i]); });
       break;
     case ActivationType::leaky_relu:
-      each_index(n, 1, [&](size_t i) { y[i] = x[i] > 0.0f ? x[i] : kLeakySlope * x[i]; });
+      each_index(n, 1, [&](size_t i) { y[i] = leaky_relu_value(x[i]); });
       break;
     case ActivationType::elu:
       each_index(n, 8, [&](size_t i) { y[i] = x[i] > 0.0f ? x[i] : kEluAlpha * std::expm1(x[i]); });
@@ -148,7 +270,7 @@ void activation_forward(ActivationType type, const float* x, float* y, size_t n,
       });
       break;
     case ActivationType::relu6:
-      each_index(n, 1, [&](size_t i) { y[i] = std::min(std::max(x[i], 0.0f), 6.0f); });
+      each_index(n, 1, [&](size_t i) { y[i] = relu6_value(x[i]); });
       break;
     case ActivationType::hard_swish:
       each_index(n, 1, [&](size_t i) {
@@ -156,8 +278,7 @@ void activation_forward(ActivationType type, const float* x, float* y, size_t n,
       });
       break;
     case ActivationType::hard_sigmoid:
-      each_index(n, 1,
-                 [&](size_t i) { y[i] = std::min(std::max(x[i] + 3.0f, 0.0f), 6.0f) / 6.0f; });
+      each_index(n, 1, [&](size_t i) { y[i] = hard_sigmoid_value(x[i]); });
       break;
   }
 }

@@ -278,8 +278,27 @@ TEST(InPlace, ResidualBlockWithAdamAndGradientClipping) {
 TEST(InPlace, ResidualBlockOnAPartialBatch) { expect_same_training(residual_block(), 4, 3); }
 
 TEST(InPlace, AdditionInPlaceOverItsSecondInput) {
-  // in -> fc0 -+-> relu -------------> add(fc1, relu)
+  // in -> fc0 -+-> elu --------------> add(fc1, elu)
   //            +-> fc1 (one reader) ----^
+  auto net = expect_same_training([] {
+    Layers layers;
+    layers.push_back(layer("input", {"name=in", "input_shape=1:1:5"}));
+    layers.push_back(layer("fully_connected", {"name=fc0", "unit=6"}));
+    layers.push_back(layer("activation", {"name=elu", "activation=elu", "input_layers=fc0"}));
+    layers.push_back(layer("fully_connected", {"name=fc1", "unit=6", "input_layers=fc0"}));
+    layers.push_back(layer("addition", {"name=add", "input_layers=elu,fc1"}));
+    layers.push_back(layer("fully_connected", {"name=fc2", "unit=3"}));
+    layers.push_back(layer("mse", {"name=loss"}));
+    return layers;
+  });
+  EXPECT_FALSE(net->in_place("elu")) << "fc0's output also feeds fc1";
+  EXPECT_FALSE(net->in_place("add", 0)) << "elu's backward reads its output";
+  EXPECT_TRUE(net->in_place("add", 1));
+}
+
+TEST(InPlace, AdditionInPlaceOverAReluOutput) {
+  // As above with relu, whose backward reads its mask and not its output: the addition
+  // takes its first input's memory.
   auto net = expect_same_training([] {
     Layers layers;
     layers.push_back(layer("input", {"name=in", "input_shape=1:1:5"}));
@@ -292,8 +311,8 @@ TEST(InPlace, AdditionInPlaceOverItsSecondInput) {
     return layers;
   });
   EXPECT_FALSE(net->in_place("relu")) << "fc0's output also feeds fc1";
-  EXPECT_FALSE(net->in_place("add", 0)) << "relu's backward reads its output";
-  EXPECT_TRUE(net->in_place("add", 1));
+  EXPECT_TRUE(net->in_place("add", 0));
+  EXPECT_FALSE(net->in_place("add", 1));
 }
 
 TEST(InPlace, AdditionOfThreeOnlyOverTheFirstTwo) {
@@ -339,21 +358,21 @@ TEST(InPlace, FanOutIsNeverOverwritten) {
 }
 
 TEST(InPlace, ActivationBesideAShortcutKeepsItsInput) {
-  // in -> fc0 -+-> relu -> add -> fc1 -> loss
-  //            +----------^
+  // in -> fc0 -+-> elu -> add -> fc1 -> loss
+  //            +---------^
   auto net = expect_same_training([] {
     Layers layers;
     layers.push_back(layer("input", {"name=in", "input_shape=1:1:5"}));
     layers.push_back(layer("fully_connected", {"name=fc0", "unit=6"}));
-    layers.push_back(layer("activation", {"name=relu", "activation=relu"}));
-    layers.push_back(layer("addition", {"name=add", "input_layers=relu,fc0"}));
+    layers.push_back(layer("activation", {"name=elu", "activation=elu"}));
+    layers.push_back(layer("addition", {"name=add", "input_layers=elu,fc0"}));
     layers.push_back(layer("fully_connected", {"name=fc1", "unit=3"}));
     layers.push_back(layer("mse", {"name=loss"}));
     return layers;
   });
-  EXPECT_FALSE(net->in_place("relu"));
+  EXPECT_FALSE(net->in_place("elu"));
   EXPECT_FALSE(net->in_place("add", 1));
-  EXPECT_FALSE(net->in_place("add", 0)) << "relu's backward reads its output";
+  EXPECT_FALSE(net->in_place("add", 0)) << "elu's backward reads its output";
 }
 
 TEST(InPlace, NotOverAnOutputTheProducerBackwardReads) {
@@ -375,7 +394,24 @@ TEST(InPlace, NotOverAnOutputTheProducerBackwardReads) {
 }
 
 TEST(InPlace, NotOverAFusedActivationOutputThroughAView) {
-  // conv2d with a fused relu reads its output in backward; flatten shares that tensor.
+  // conv2d with a fused elu reads its output in backward; flatten shares that tensor.
+  auto net = expect_same_training([] {
+    Layers layers;
+    layers.push_back(layer("input", {"name=in", "input_shape=1:4:4"}));
+    layers.push_back(layer(
+        "conv2d", {"name=conv", "filters=2", "kernel_size=3", "padding=same", "activation=elu"}));
+    layers.push_back(layer("flatten", {"name=flat"}));
+    layers.push_back(layer("dropout", {"name=drop", "dropout_rate=0.25"}));
+    layers.push_back(layer("fully_connected", {"name=fc", "unit=3"}));
+    layers.push_back(layer("mse", {"name=loss"}));
+    return layers;
+  });
+  EXPECT_FALSE(net->in_place("drop"));
+  EXPECT_TRUE(net->gradient_in_place("drop"));
+}
+
+TEST(InPlace, OverAFusedReluOutputThroughAView) {
+  // A fused relu keeps a mask, not its output: dropout may overwrite it (through flatten).
   auto net = expect_same_training([] {
     Layers layers;
     layers.push_back(layer("input", {"name=in", "input_shape=1:4:4"}));
@@ -387,8 +423,8 @@ TEST(InPlace, NotOverAFusedActivationOutputThroughAView) {
     layers.push_back(layer("mse", {"name=loss"}));
     return layers;
   });
-  EXPECT_FALSE(net->in_place("drop"));
-  EXPECT_TRUE(net->gradient_in_place("drop"));
+  EXPECT_TRUE(net->in_place("drop"));
+  EXPECT_EQ(net->graph.storage(net->output("drop")), net->output("conv"));
 }
 
 TEST(InPlace, ThroughAViewWhenTheProducerAllows) {

@@ -68,10 +68,12 @@ TEST(Activation, DeclaresWhatBackwardReads) {
     bool input, output;
   };
   for (const Expected& expected :
-       {Expected{"relu", false, true}, Expected{"sigmoid", false, true},
-        Expected{"softmax", false, true}, Expected{"gelu", true, false},
-        Expected{"swish", true, false}, Expected{"hard_swish", true, false},
-        Expected{"none", false, false}}) {
+       {Expected{"relu", false, false}, Expected{"leaky_relu", false, false},
+        Expected{"relu6", false, false}, Expected{"hard_sigmoid", false, false},
+        Expected{"elu", false, true}, Expected{"selu", false, true},
+        Expected{"sigmoid", false, true}, Expected{"softmax", false, true},
+        Expected{"gelu", true, false}, Expected{"swish", true, false},
+        Expected{"hard_swish", true, false}, Expected{"none", false, false}}) {
     SCOPED_TRACE(expected.activation);
     std::unique_ptr<LayerNode> node =
         createLayer("activation", {std::string("activation=") + expected.activation});
