@@ -141,9 +141,9 @@ void Conv2DLayer::forward(RunContext& context) {
                       out + g * group_filters_ * positions_, positions_);
       }
       if (bias) kernels::add_channel_bias(out, bias, filters_, positions_);
+      activation_.apply_sample(context, n);  // while the sample is in cache
     }
   });
-  activation_.apply(context);
 }
 
 // dW_g = sum over samples of dZ_g[O/g x OH*OW] * columns_g^T. Each of the fixed chunks of

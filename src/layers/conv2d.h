@@ -16,7 +16,9 @@
 // scratch; none for a 1x1 stride-1 unpadded convolution, whose columns are the input
 // itself. Backward scratch also holds kGradientChunks - 1 weight-gradient partial sums,
 // per-sample bias sums (N x filters) and, with a fused activation, dL/dZ of one sample per
-// thread (computed inside the per-sample loops, not for the whole batch).
+// thread (computed inside the per-sample loops, not for the whole batch). A fused relu,
+// leaky_relu, relu6 or hard_sigmoid keeps one bit per output value (whole 32-bit words
+// per sample, written by the thread that computes the sample) instead of the output.
 #pragma once
 
 #include <array>

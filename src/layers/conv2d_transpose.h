@@ -25,7 +25,8 @@
 //   (xavier_uniform), bias_initializer (zeros), activation (none).
 // Memory: one sample's columns of one group, (filters/groups * kH * kW) x (H * W), as forward
 // scratch and again as backward scratch; per-sample bias sums (N x filters) and, with a
-// fused activation, dL/dZ of one sample as backward scratch.
+// fused activation, dL/dZ of one sample as backward scratch. A fused relu, leaky_relu,
+// relu6 or hard_sigmoid keeps one bit per output value instead of the output.
 #pragma once
 
 #include <array>

@@ -3,6 +3,8 @@
 //   weight 1:1:unit:in (PyTorch's [out, in] layout), bias 1:1:1:unit
 // Properties: unit (required), bias (default true; NNTrainer's disable_bias=true also
 // works), weight_initializer (xavier_uniform), bias_initializer (zeros), activation.
+// A fused relu, leaky_relu, relu6 or hard_sigmoid keeps one bit per output value for
+// backward instead of the output (layers/fused_activation.h).
 #pragma once
 
 #include "edgetrain/layer.h"

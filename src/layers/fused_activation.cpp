@@ -43,6 +43,18 @@ void FusedActivation::apply(RunContext& context) {
                      output.shape().width);
 }
 
+void FusedActivation::apply_sample(RunContext& context, size_t n) {
+  if (!active()) return;
+  Tensor& output = context.output();
+  const float* z = pre_activation(context) + n * sample_size_;
+  float* y = output.data() + n * sample_size_;
+  if (mask_ >= 0)
+    activation_forward_masked(type_, z, y, context.tensor(mask_).data() + n * sample_words_, 1,
+                              sample_size_, sample_words_);
+  else
+    activation_forward(type_, z, y, sample_size_, output.shape().width);
+}
+
 const float* FusedActivation::pre_activation_grad(RunContext& context) {
   const Tensor& grad = context.output_grad();
   if (!active()) return grad.data();

@@ -38,6 +38,9 @@ class FusedActivation {
   float* pre_activation(RunContext& context);
   // Output = f(Z).
   void apply(RunContext& context);
+  // Output = f(Z) for sample n alone, for per-sample loops on several threads (each
+  // sample's mask bits are whole words of its own).
+  void apply_sample(RunContext& context, size_t n);
   // dL/dZ, computed into scratch when an activation is fused (finalize with slots 0).
   const float* pre_activation_grad(RunContext& context);
   // dL/dZ of sample n alone, computed into slot `slot` of the scratch when an activation is
