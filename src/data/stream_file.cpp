@@ -281,7 +281,7 @@ StreamFile StreamFile::open(const std::string& path, const std::string& cache_di
   // Decompress with a fixed buffer, never holding the file.
   {
     errno = 0;
-    std::unique_ptr<gzFile_s, GzClose> gz(gzdopen(::dup(plain.fd_), "rb"));
+    std::unique_ptr<gzFile_s, GzClose> gz(gzopen(path.c_str(), "rb"));
     if (!gz)
       throw DataError(path + ": cannot open: " +
                       (errno != 0 ? error_text(errno) : "zlib could not allocate a reader"));
