@@ -345,6 +345,46 @@ TEST_F(StreamingIdx, ReadingAllocatesNothing) {
   EXPECT_EQ(counter.count(), 0u);
 }
 
+TEST_F(StreamingIdx, LoaderPrefetchesTheBatchesOfTheInMemoryReaderWithoutAllocating) {
+  // 37 images of 4x4, batches of 5 with a partial last one.
+  write_gzip(images_, idx_images(37, 4, 4, [](size_t image, size_t p) {
+               return static_cast<uint8_t>(image * 7 + p * 3);
+             }));
+  std::vector<uint8_t> classes;
+  for (size_t i = 0; i < 37; ++i) classes.push_back(static_cast<uint8_t>(i % 3));
+  write_gzip(labels_, idx_labels(classes));
+  StreamingIdxDataset streamed = open();
+  IdxDataset memory(images_, labels_);
+  SampleBuffer in_a(TensorShape(5, 1, 4, 4)), label_a(TensorShape(5, 1, 1, 3));
+  SampleBuffer in_b(TensorShape(5, 1, 4, 4)), label_b(TensorShape(5, 1, 1, 3));
+  DataLoader a(streamed, {.batch_size = 5, .seed = 11});
+  DataLoader b(memory, {.batch_size = 5, .seed = 11});
+  EXPECT_TRUE(a.prefetches());
+  EXPECT_FALSE(b.prefetches());
+  a.start_epoch();
+  b.start_epoch();
+  ASSERT_EQ(a.next_batch({&in_a.tensor, 1}, {&label_a.tensor, 1}), 5u);
+  ASSERT_EQ(b.next_batch({&in_b.tensor, 1}, {&label_b.tensor, 1}), 5u);
+  size_t batches = 1;
+  AllocationCounter counter;
+  for (int epoch = 0; epoch < 3; ++epoch) {
+    if (epoch > 0) {
+      a.start_epoch();
+      b.start_epoch();
+    }
+    while (true) {
+      const size_t n = a.next_batch({&in_a.tensor, 1}, {&label_a.tensor, 1});
+      ASSERT_EQ(n, b.next_batch({&in_b.tensor, 1}, {&label_b.tensor, 1}));
+      if (n == 0) break;
+      ++batches;
+      ASSERT_EQ(in_a.values, in_b.values);
+      ASSERT_EQ(label_a.values, label_b.values);
+    }
+  }
+  EXPECT_EQ(counter.count(), 0u);
+  EXPECT_EQ(batches, 3u * 8u);  // 7 full batches and a partial one per epoch
+}
+
 // ---------------------------------------------------------------- raw float32
 
 class StreamingRawFloat : public ::testing::Test {
