@@ -14,7 +14,6 @@
 // most one label view (none when the model has no loss).
 #pragma once
 
-#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -288,6 +287,9 @@ std::vector<std::vector<size_t>> stratified_split_indices(std::span<const size_t
 //
 // With prefetch, next_batch() hands out the batch a worker thread read into a staging
 // buffer while the caller trained on the previous one, and sets the worker on the next.
+// Samples the worker has not reached yet are read by next_batch() itself, so a worker
+// that a busy machine keeps off the CPU never makes the caller wait for more than the
+// sample it is reading.
 // The batches are exactly those read without prefetch: start_epoch() and set_position()
 // discard a batch read ahead, the first batch of an epoch is read by the caller, and an
 // exception in the worker (a DataError from a file) is thrown by the next_batch() that
@@ -339,10 +341,10 @@ class DataLoader {
   void bind(std::span<const Tensor> inputs, std::span<const Tensor> labels);
   // The samples of the batch starting at `position`: 0 at the end of the epoch.
   size_t batch_at(size_t position) const;
-  // Reads samples order_[position ...] into `count` samples of per-sample views laid out
+  // Reads sample order_[position + slot] into sample `slot` of per-sample views laid out
   // as input_views_ and label_views_ (the prefetcher's staging views too).
-  void read_batch(size_t position, size_t count, std::span<Tensor> input_views,
-                  std::span<Tensor> label_views, const std::atomic<bool>* cancel);
+  void read_sample(size_t position, size_t slot, std::span<Tensor> input_views,
+                   std::span<Tensor> label_views);
 
   Dataset& data_;
   Options options_;

@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <exception>
 #include <mutex>
@@ -74,21 +75,39 @@ class DataLoader::Prefetcher {
       ET_ASSERT(state_ == State::idle, "prefetch started twice");
       job_position_ = position;
       job_count_ = count;
+      next_slot_.store(0);
       state_ = State::requested;
     }
     if (!thread_.joinable()) thread_ = std::thread([this] { run(); });
     wake_.notify_one();
   }
 
-  // Waits for the job under way, if any. True when it read the batch of `count` samples
-  // at `position` into the staging views; rethrows the exception it ended with.
+  // Finishes the job under way, if any, reading the samples the worker has not claimed
+  // (all of them when it has not started). True when the job was the batch of `count`
+  // samples at `position`, now in the staging views; rethrows the exception of its first
+  // sample that failed.
   bool take(size_t position, size_t count) {
     std::unique_lock lock(mutex_);
     if (state_ == State::idle) return false;
-    done_.wait(lock, [&] { return state_ == State::done; });
-    state_ = State::idle;
+    if (job_position_ != position || job_count_ != count) {
+      lock.unlock();
+      cancel();
+      return false;
+    }
+    if (state_ == State::requested) {
+      state_ = State::idle;  // the worker has not taken it: the caller reads it all
+      lock.unlock();
+      read_claimed();
+      lock.lock();
+    } else {
+      lock.unlock();
+      read_claimed();
+      lock.lock();
+      done_.wait(lock, [&] { return state_ == State::done; });
+      state_ = State::idle;
+    }
     const std::exception_ptr error = std::exchange(error_, nullptr);
-    if (job_position_ != position || job_count_ != count) return false;
+    lock.unlock();
     if (error) std::rethrow_exception(error);
     return true;
   }
@@ -96,11 +115,12 @@ class DataLoader::Prefetcher {
   // Stops the job under way, if any, and forgets it.
   void cancel() {
     std::unique_lock lock(mutex_);
-    if (state_ == State::idle) return;
-    cancel_ = true;
-    done_.wait(lock, [&] { return state_ == State::done; });
-    cancel_ = false;
-    state_ = State::idle;
+    if (state_ != State::idle) {
+      cancel_ = true;
+      if (state_ != State::requested) done_.wait(lock, [&] { return state_ == State::done; });
+      cancel_ = false;
+      state_ = State::idle;
+    }
     error_ = nullptr;
   }
 
@@ -116,18 +136,28 @@ class DataLoader::Prefetcher {
       wake_.wait(lock, [&] { return stop_ || state_ == State::requested; });
       if (stop_) return;
       state_ = State::running;
-      const size_t position = job_position_, count = job_count_;
       lock.unlock();
-      std::exception_ptr error;
-      try {
-        loader_.read_batch(position, count, input_views_, label_views_, &cancel_);
-      } catch (...) {
-        error = std::current_exception();
-      }
+      read_claimed();
       lock.lock();
-      error_ = error;
       state_ = State::done;
       done_.notify_all();
+    }
+  }
+
+  // Claims and reads samples of the job until none is left; keeps the exception of the
+  // first sample (in batch order) that failed, as reading in order would have thrown.
+  void read_claimed() {
+    for (size_t slot; (slot = next_slot_.fetch_add(1)) < job_count_;) {
+      if (cancel_.load(std::memory_order_relaxed)) return;
+      try {
+        loader_.read_sample(job_position_, slot, input_views_, label_views_);
+      } catch (...) {
+        std::lock_guard lock(mutex_);
+        if (!error_ || slot < error_slot_) {
+          error_ = std::current_exception();
+          error_slot_ = slot;
+        }
+      }
     }
   }
 
@@ -142,9 +172,13 @@ class DataLoader::Prefetcher {
   State state_ = State::idle;
   bool stop_ = false;
   std::atomic<bool> cancel_{false};
+  // The job: samples order_[job_position_ ...] into staging slots 0 .. job_count_ - 1,
+  // claimed one by one by the worker and by take().
   size_t job_position_ = 0;
   size_t job_count_ = 0;
-  std::exception_ptr error_;
+  std::atomic<size_t> next_slot_{0};
+  std::exception_ptr error_;  // of the first failed slot
+  size_t error_slot_ = 0;
 };
 
 DataLoader::DataLoader(Dataset& data, Options options)
@@ -211,14 +245,11 @@ void DataLoader::bind(std::span<const Tensor> inputs, std::span<const Tensor> la
   }
 }
 
-void DataLoader::read_batch(size_t position, size_t count, std::span<Tensor> input_views,
-                            std::span<Tensor> label_views, const std::atomic<bool>* cancel) {
+void DataLoader::read_sample(size_t position, size_t slot, std::span<Tensor> input_views,
+                             std::span<Tensor> label_views) {
   const size_t inputs = bound_inputs_.size(), labels = bound_labels_.size();
-  for (size_t b = 0; b < count; ++b) {
-    if (cancel != nullptr && cancel->load(std::memory_order_relaxed)) return;
-    data_.read(order_[position + b], input_views.subspan(b * inputs, inputs),
-               label_views.subspan(b * labels, labels));
-  }
+  data_.read(order_[position + slot], input_views.subspan(slot * inputs, inputs),
+             label_views.subspan(slot * labels, labels));
 }
 
 size_t DataLoader::next_batch(std::span<const Tensor> inputs, std::span<const Tensor> labels) {
@@ -235,7 +266,8 @@ size_t DataLoader::next_batch(std::span<const Tensor> inputs, std::span<const Te
     for (size_t i = 0; i < count * labels.size(); ++i)
       std::copy_n(staged_labels[i].data(), staged_labels[i].size(), label_views_[i].data());
   } else {
-    read_batch(position_, count, input_views_, label_views_, nullptr);
+    for (size_t slot = 0; slot < count; ++slot)
+      read_sample(position_, slot, input_views_, label_views_);
   }
   position_ += count;
   if (prefetcher_)
