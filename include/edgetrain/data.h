@@ -8,7 +8,9 @@
 //   while (size_t n = loader.next_batch(inputs, labels)) model.trainStep(n);
 //
 // The file readers (IDX, CSV, raw float32) load the whole file at construction and check it
-// there, so a bad file fails before training starts. Every error is a DataError whose
+// there, so a bad file fails before training starts. The streaming readers
+// (StreamingIdxDataset, StreamingRawFloatDataset) make the same checks but read each
+// sample from the file when it is asked for. Every error is a DataError whose
 // message begins with the file name (and "file:row" or "file:row:column" for CSV).
 // Each reader feeds single-input, single-loss models: read() takes one input view and at
 // most one label view (none when the model has no loss).
