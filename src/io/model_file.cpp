@@ -530,8 +530,8 @@ class ModelFileReader {
     for (const Setting& setting : section.settings) {
       auto target = targets.find(setting.key);
       if (setting.key == "buffersize") {
-        // How many samples NNTrainer's loader thread reads ahead; edgetrain's data sets
-        // are read into memory, so only the value is checked.
+        // How many samples NNTrainer's loader thread reads ahead; edgetrain's loader
+        // reads one batch ahead when streaming, so only the value is checked.
         at(setting.where,
            [&] { parse_positive(setting.value, "[" + section.name + "]", setting.key); });
       } else if (target != targets.end()) {
