@@ -2,9 +2,10 @@
 // (with and without prefetch), alternated in one process so that a busy machine slows
 // all of them alike:
 //
-//   EDGETRAIN_CACHE_DIR=/tmp/cache build/bench/bench_stream_epoch MODEL.ini [ROUNDS]
+//   EDGETRAIN_CACHE_DIR=/tmp/cache build/bench/bench_stream_epoch MODEL.ini [ROUNDS [SAMPLES]]
 //                                                                 [section.key=value ...]
 //
+// SAMPLES (0: all) trains on the first SAMPLES samples only, for quicker rounds.
 // Each round trains one epoch of each kind on the same model (its weights go on
 // training; only the time matters). Prints every epoch and the median of each kind.
 #include <algorithm>
@@ -23,11 +24,12 @@
 int main(int argc, char** argv) {
   using namespace edgetrain;
   if (argc < 2) {
-    std::cerr << "usage: bench_stream_epoch MODEL.ini [ROUNDS] [section.key=value ...]\n";
+    std::cerr << "usage: bench_stream_epoch MODEL.ini [ROUNDS [SAMPLES]] [section.key=value ...]\n";
     return 2;
   }
   const int rounds = argc > 2 ? std::atoi(argv[2]) : 3;
-  std::vector<std::string> overrides(argv + std::min(argc, 3), argv + argc);
+  const size_t samples = argc > 3 ? std::strtoul(argv[3], nullptr, 10) : 0;
+  std::vector<std::string> overrides(argv + std::min(argc, 4), argv + argc);
   ModelFile file = load_model_file(argv[1], overrides);
   if (!file.train_set) {
     std::cerr << argv[1] << ": no [train_set]\n";
@@ -41,8 +43,14 @@ int main(int argc, char** argv) {
   DatasetSpec memory_spec = *file.train_set, stream_spec = *file.train_set;
   memory_spec.stream = false;
   stream_spec.stream = true;
-  std::unique_ptr<Dataset> memory = open_dataset(memory_spec, input, label_size);
-  std::unique_ptr<Dataset> streamed = open_dataset(stream_spec, input, label_size);
+  std::unique_ptr<Dataset> memory_file = open_dataset(memory_spec, input, label_size);
+  std::unique_ptr<Dataset> streamed_file = open_dataset(stream_spec, input, label_size);
+  std::vector<size_t> first(
+      std::min(samples == 0 ? memory_file->size() : samples, memory_file->size()));
+  for (size_t i = 0; i < first.size(); ++i) first[i] = i;
+  SubsetDataset memory_subset(*memory_file, first), streamed_subset(*streamed_file, first);
+  Dataset* memory = &memory_subset;
+  Dataset* streamed = &streamed_subset;
   const std::vector<Tensor> inputs = model.inputs(), labels = model.labels();
 
   struct Kind {
@@ -51,9 +59,9 @@ int main(int argc, char** argv) {
     bool prefetch;
   };
   const std::vector<Kind> kinds = {
-      {"memory", memory.get(), false},
-      {"stream+prefetch", streamed.get(), true},
-      {"stream", streamed.get(), false},
+      {"memory", memory, false},
+      {"stream+prefetch", streamed, true},
+      {"stream", streamed, false},
   };
   std::map<std::string, std::vector<double>> seconds;
   for (int round = 1; round <= rounds; ++round) {

@@ -322,8 +322,8 @@ int run_train(const std::string& model_path, std::vector<std::string> overrides,
   if (session.file.train_set->validation_split > 0.0f) {
     const float split = session.file.train_set->validation_split;
     auto parts = split_indices(train_data->size(), {1.0f - split, split}, model.seed());
-    train_part = std::make_unique<SubsetDataset>(*train_data, parts[0]);
-    validation_part = std::make_unique<SubsetDataset>(*train_data, parts[1]);
+    train_part = std::make_unique<SubsetDataset>(*train_data, std::move(parts[0]));
+    validation_part = std::make_unique<SubsetDataset>(*train_data, std::move(parts[1]));
     train = train_part.get();
     validation = validation_part.get();
   }
