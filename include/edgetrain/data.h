@@ -8,7 +8,9 @@
 //   while (size_t n = loader.next_batch(inputs, labels)) model.trainStep(n);
 //
 // The file readers (IDX, CSV, raw float32) load the whole file at construction and check it
-// there, so a bad file fails before training starts. Every error is a DataError whose
+// there, so a bad file fails before training starts. The streaming readers
+// (StreamingIdxDataset, StreamingRawFloatDataset) make the same checks but read each
+// sample from the file when it is asked for. Every error is a DataError whose
 // message begins with the file name (and "file:row" or "file:row:column" for CSV).
 // Each reader feeds single-input, single-loss models: read() takes one input view and at
 // most one label view (none when the model has no loss).
@@ -64,6 +66,55 @@ class IdxDataset : public Dataset {
   size_t cols_ = 0;
   size_t count_ = 0;
   std::vector<uint8_t> pixels_;  // size() * rows_ * cols_
+  std::vector<uint8_t> labels_;
+};
+
+namespace data {
+class StreamFile;
+}
+
+// Where a streaming reader keeps the uncompressed copies of gzip files.
+struct StreamOptions {
+  // Empty: EDGETRAIN_CACHE_DIR, else $XDG_CACHE_HOME/edgetrain, else ~/.cache/edgetrain.
+  // Created when missing.
+  std::string cache_dir;
+};
+
+// IDX files read sample by sample (pread) instead of loaded: the images stay on disk, and
+// only the labels (one byte per sample) are held in memory. A gzip images file is
+// decompressed once, with a small buffer, into an uncompressed cache file in
+// options.cache_dir, which later runs reuse while it still matches the source (its path,
+// size and modification time) and its own size and CRC-32; a cache that does not is
+// rebuilt, written to a temporary file and renamed into place. Plain files are read
+// directly. The checks and messages are those of IdxDataset; read() is safe from any
+// thread and allocates nothing.
+class StreamingIdxDataset : public Dataset {
+ public:
+  // Throws DataError as IdxDataset does, and naming the cache directory when it cannot be
+  // created or written.
+  StreamingIdxDataset(std::string images_path, std::string labels_path, StreamOptions options = {});
+  ~StreamingIdxDataset() override;
+
+  size_t size() const override { return count_; }
+  void read(size_t index, std::span<Tensor> inputs, std::span<Tensor> labels) override;
+  bool streams() const override { return true; }
+
+  size_t rows() const { return rows_; }
+  size_t cols() const { return cols_; }
+  std::span<const uint8_t> labels() const { return labels_; }
+  std::vector<size_t> class_labels() const;
+  void check_fits(const TensorShape& input_sample_shape, size_t num_classes) const;
+  // The uncompressed cache the images are read from ("" for a plain file).
+  const std::string& cache_path() const;
+
+ private:
+  std::string images_path_;
+  std::string labels_path_;
+  std::unique_ptr<data::StreamFile> images_;
+  uint64_t pixels_offset_ = 0;  // where the pixels begin in the images content
+  size_t rows_ = 0;
+  size_t cols_ = 0;
+  size_t count_ = 0;
   std::vector<uint8_t> labels_;
 };
 
@@ -135,6 +186,28 @@ class RawFloatDataset : public Dataset {
   std::vector<float> values_;  // samples_ records of input_size_ + label_size_
 };
 
+// RawFloatDataset's files read sample by sample (preadv straight into the model's views)
+// instead of loaded. Same checks and messages; read() is safe from any thread and
+// allocates nothing.
+class StreamingRawFloatDataset : public Dataset {
+ public:
+  StreamingRawFloatDataset(std::string path, size_t input_size, size_t label_size);
+  ~StreamingRawFloatDataset() override;
+
+  size_t size() const override { return samples_; }
+  void read(size_t index, std::span<Tensor> inputs, std::span<Tensor> labels) override;
+  bool streams() const override { return true; }
+  // Reads every label from the file.
+  std::vector<size_t> class_labels() const;
+
+ private:
+  std::string path_;
+  size_t input_size_;
+  size_t label_size_;
+  size_t samples_ = 0;
+  std::unique_ptr<data::StreamFile> file_;
+};
+
 // Samples made by a function, the C++ API's generator callback. The function receives
 // the sample index and batch-1 views shaped like the model's inputs and labels.
 class GeneratorDataset : public Dataset {
@@ -162,6 +235,7 @@ class SubsetDataset : public Dataset {
   size_t size() const override { return indices_.size(); }
   void read(size_t index, std::span<Tensor> inputs, std::span<Tensor> labels) override;
   const std::vector<size_t>& indices() const { return indices_; }
+  bool streams() const override { return base_.streams(); }
 
  private:
   Dataset& base_;
@@ -182,6 +256,7 @@ class AutoencoderDataset : public Dataset {
   // With no label view (a model without a loss) reads only the input. Throws DataError
   // naming both shapes when the label view's size differs from the input view's.
   void read(size_t index, std::span<Tensor> inputs, std::span<Tensor> labels) override;
+  bool streams() const override { return base_->streams(); }
 
  private:
   std::unique_ptr<Dataset> base_;
@@ -211,6 +286,17 @@ std::vector<std::vector<size_t>> stratified_split_indices(std::span<const size_t
 // The order of each epoch is a Fisher-Yates shuffle drawn from the loader's own Rng, so
 // it follows from the seed, and from rng().state() saved before start_epoch() when a
 // checkpoint is resumed. Reading allocates nothing after the first batch.
+//
+// With prefetch, next_batch() hands out the batch a worker thread read into a staging
+// buffer while the caller trained on the previous one, and sets the worker on the next.
+// Samples the worker has not reached yet are read by next_batch() itself, so a worker
+// that a busy machine keeps off the CPU never makes the caller wait for more than the
+// sample it is reading.
+// The batches are exactly those read without prefetch: start_epoch() and set_position()
+// discard a batch read ahead, the first batch of an epoch is read by the caller, and an
+// exception in the worker (a DataError from a file) is thrown by the next_batch() that
+// asks for its batch. The worker starts with the first batch read ahead and is joined
+// by the destructor; the staging buffer holds one batch of every input and label.
 class DataLoader {
  public:
   struct Options {
@@ -218,13 +304,21 @@ class DataLoader {
     bool shuffle = true;     // false: the dataset's order
     bool drop_last = false;  // true: an epoch ends before a last partial batch
     uint64_t seed = 0;
+    // Read the next batch on a worker thread while the caller uses this one. Unset: when
+    // the dataset streams from a file (Dataset::streams()). The dataset's read() must
+    // then be safe on another thread, reading nothing the caller changes meanwhile.
+    std::optional<bool> prefetch = std::nullopt;
   };
 
   // `data` must outlive the loader. Throws DataError when batch_size is 0.
   DataLoader(Dataset& data, Options options);
+  ~DataLoader();
+  DataLoader(const DataLoader&) = delete;
+  DataLoader& operator=(const DataLoader&) = delete;
 
   size_t num_batches() const;
   const Options& options() const { return options_; }
+  bool prefetches() const { return prefetch_; }
 
   // Starts an epoch: the dataset's order, shuffled when options().shuffle.
   void start_epoch();
@@ -243,11 +337,20 @@ class DataLoader {
   void set_position(size_t position);
 
  private:
+  class Prefetcher;
+
   // Makes the per-sample views of the batch tensors when they are not those of last time.
   void bind(std::span<const Tensor> inputs, std::span<const Tensor> labels);
+  // The samples of the batch starting at `position`: 0 at the end of the epoch.
+  size_t batch_at(size_t position) const;
+  // Reads sample order_[position + slot] into sample `slot` of per-sample views laid out
+  // as input_views_ and label_views_ (the prefetcher's staging views too).
+  void read_sample(size_t position, size_t slot, std::span<Tensor> input_views,
+                   std::span<Tensor> label_views);
 
   Dataset& data_;
   Options options_;
+  bool prefetch_;
   Rng rng_;
   std::vector<size_t> order_;
   size_t position_ = 0;
@@ -258,6 +361,7 @@ class DataLoader {
   std::vector<Tensor> bound_labels_;
   std::vector<Tensor> input_views_;
   std::vector<Tensor> label_views_;
+  std::unique_ptr<Prefetcher> prefetcher_;  // with prefetch, made by the first bind()
 };
 
 // Opens the dataset a DatasetSpec describes, for a single-input model taking

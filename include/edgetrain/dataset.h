@@ -18,6 +18,10 @@ class Dataset {
   // Writes sample `index` into `inputs` (one view per model input) and `labels` (one
   // per loss layer); each view has batch 1.
   virtual void read(size_t index, std::span<Tensor> inputs, std::span<Tensor> labels) = 0;
+  // True when read() reads the sample from a file as it is asked for (the streaming
+  // readers) rather than from memory. Such a dataset holds no samples in memory and may be
+  // read on another thread; the DataLoader then prefetches the next batch by default.
+  virtual bool streams() const { return false; }
 };
 
 // What a dataset section of a model file ([train_set], [valid_set], [test_set]) or the
@@ -31,6 +35,12 @@ struct DatasetSpec {
   // "target = input": the label is the input itself, for autoencoders. idx then reads
   // only `images`; csv and file samples hold only the input values.
   bool target_is_input = false;
+  // Read samples from the file as they are needed instead of loading the file: idx (a
+  // gzip file through an uncompressed cache file) and file; csv does not stream.
+  bool stream = false;
+  // idx with stream: the folder of the uncompressed caches of gzip files; empty: the
+  // default (EDGETRAIN_CACHE_DIR, else $XDG_CACHE_HOME/edgetrain, else ~/.cache/edgetrain).
+  std::string cache_dir;
   std::string origin;  // where it was described, e.g. "model.ini:12", for messages
 };
 

@@ -15,7 +15,9 @@
 //   [train_set], [valid_set], [test_set]
 //                            Type = file (path), idx (images, labels) or csv (path);
 //                            target = input (the label is the input: autoencoders);
-//                            validation_split on [train_set]
+//                            validation_split on [train_set]; stream = true
+//                            (read samples from the file as needed: idx, file) and
+//                            cache_dir (idx: where gzip files are decompressed to)
 //   [DataSet]                NNTrainer's older TrainData / ValidData / TestData
 //   any other section        a layer named after the section, of type Type, in file order
 //

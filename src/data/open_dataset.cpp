@@ -6,6 +6,32 @@ namespace edgetrain {
 
 namespace {
 
+// "csv" with stream: CSV rows have no fixed size, so the file is parsed into memory.
+void check_streams(const DatasetSpec& spec, const std::string& type) {
+  if (spec.stream && type == "csv")
+    throw DataError("stream = true: dataset type 'csv' does not stream (idx and file do); " +
+                    spec.path + " would be read into memory");
+}
+
+std::unique_ptr<Dataset> open_idx(const DatasetSpec& spec, const std::string& labels,
+                                  const TensorShape& input_sample_shape, size_t num_classes) {
+  if (spec.stream) {
+    auto data = std::make_unique<StreamingIdxDataset>(spec.images, labels,
+                                                      StreamOptions{.cache_dir = spec.cache_dir});
+    data->check_fits(input_sample_shape, num_classes);
+    return data;
+  }
+  auto data = std::make_unique<IdxDataset>(spec.images, labels);
+  data->check_fits(input_sample_shape, num_classes);
+  return data;
+}
+
+std::unique_ptr<Dataset> open_raw(const DatasetSpec& spec, size_t input_size, size_t label_size) {
+  if (spec.stream)
+    return std::make_unique<StreamingRawFloatDataset>(spec.path, input_size, label_size);
+  return std::make_unique<RawFloatDataset>(spec.path, input_size, label_size);
+}
+
 // The samples of an autoencoder's data: inputs only, the label being the input.
 std::unique_ptr<Dataset> open_inputs(const DatasetSpec& spec, const std::string& type,
                                      const TensorShape& input_sample_shape, size_t label_size) {
@@ -19,21 +45,19 @@ std::unique_ptr<Dataset> open_inputs(const DatasetSpec& spec, const std::string&
     if (spec.images.empty()) throw DataError("dataset type 'idx' needs an 'images' file");
     if (!spec.labels.empty())
       throw DataError("dataset type 'idx' with target = input reads no 'labels' file");
-    auto images = std::make_unique<IdxDataset>(spec.images, "");
-    images->check_fits(input_sample_shape, 0);
-    return std::make_unique<AutoencoderDataset>(std::move(images));
+    return std::make_unique<AutoencoderDataset>(open_idx(spec, "", input_sample_shape, 0));
   }
   if (type != "csv" && type != "file")
     throw DataError("unknown dataset type '" + spec.type + "' (known: idx, csv, file)");
   if (spec.path.empty()) throw DataError("dataset type '" + type + "' needs a 'path'");
+  check_streams(spec, type);
   if (type == "csv") {
     CsvDataset::Options options;
     options.one_hot = false;  // no label columns: every column is an input value
     return std::make_unique<AutoencoderDataset>(
         std::make_unique<CsvDataset>(spec.path, input_size, 0, options));
   }
-  return std::make_unique<AutoencoderDataset>(
-      std::make_unique<RawFloatDataset>(spec.path, input_size, 0));
+  return std::make_unique<AutoencoderDataset>(open_raw(spec, input_size, 0));
 }
 
 std::unique_ptr<Dataset> open(const DatasetSpec& spec, const std::string& type,
@@ -43,15 +67,14 @@ std::unique_ptr<Dataset> open(const DatasetSpec& spec, const std::string& type,
   if (type == "idx") {
     if (spec.images.empty() || spec.labels.empty())
       throw DataError("dataset type 'idx' needs both 'images' and 'labels' files");
-    auto data = std::make_unique<IdxDataset>(spec.images, spec.labels);
-    data->check_fits(input_sample_shape, label_size);
-    return data;
+    return open_idx(spec, spec.labels, input_sample_shape, label_size);
   }
   if (type != "csv" && type != "file")
     throw DataError("unknown dataset type '" + spec.type + "' (known: idx, csv, file)");
   if (spec.path.empty()) throw DataError("dataset type '" + type + "' needs a 'path'");
+  check_streams(spec, type);
   if (type == "csv") return std::make_unique<CsvDataset>(spec.path, input_size, label_size);
-  return std::make_unique<RawFloatDataset>(spec.path, input_size, label_size);
+  return open_raw(spec, input_size, label_size);
 }
 
 }  // namespace

@@ -457,13 +457,20 @@ class ModelFileReader {
           return parse_choice(setting.value, {"label", "input"}, "[" + section.name + "]",
                               setting.key) == "input";
         });
+      } else if (setting.key == "stream") {
+        spec.stream = at(setting.where, [&] {
+          return parse_bool(setting.value, "[" + section.name + "]", setting.key);
+        });
+      } else if (setting.key == "cache_dir") {
+        spec.cache_dir = resolve_path(setting);
       } else if (setting.key == "validation_split" && is_train_set) {
         spec.validation_split = at(setting.where, [&] {
           return parse_fraction(setting.value, "[" + section.name + "]", setting.key);
         });
       } else {
         fail(setting.where, "unknown key '" + setting.key + "' in [" + section.name +
-                                "] (known: type, path, images, labels, target" +
+                                "] (known: type, path, images, labels, target, stream, "
+                                "cache_dir" +
                                 (is_train_set ? ", validation_split" : "") + ")");
       }
     }
@@ -488,6 +495,15 @@ class ModelFileReader {
       if (setting == nullptr || setting->value.empty())
         fail(section.where, "[" + section.name + "] Type = " + spec.type + " needs '" + key + "'");
     }
+    // CSV rows have no fixed size to read at an offset: a csv file is parsed into memory.
+    if (spec.stream && spec.type == "csv")
+      fail(section.find("stream")->where,
+           "stream = true: Type = csv does not stream (Type = idx and Type = file do); remove "
+           "stream or convert the data to one of those");
+    if (const Setting* setting = section.find("cache_dir"); setting != nullptr && !idx)
+      fail(setting->where, reader +
+                               " does not read 'cache_dir' (only Type = idx, whose gzip "
+                               "files stream through an uncompressed cache)");
     return spec;
   }
 
@@ -515,8 +531,8 @@ class ModelFileReader {
     for (const Setting& setting : section.settings) {
       auto target = targets.find(setting.key);
       if (setting.key == "buffersize") {
-        // How many samples NNTrainer's loader thread reads ahead; edgetrain's data sets
-        // are read into memory, so only the value is checked.
+        // How many samples NNTrainer's loader thread reads ahead; edgetrain's loader
+        // reads one batch ahead when streaming, so only the value is checked.
         at(setting.where,
            [&] { parse_positive(setting.value, "[" + section.name + "]", setting.key); });
       } else if (target != targets.end()) {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <numeric>
+#include <optional>
 #include <set>
 #include <vector>
 
@@ -217,6 +218,114 @@ TEST(DataLoader, EmptyDatasetHasNoBatches) {
   EXPECT_EQ(loader.num_batches(), 0u);
   loader.start_epoch();
   EXPECT_EQ(loader.next_batch(batch.inputs(), batch.labels()), 0u);
+}
+
+// ---------------------------------------------------------------- prefetch
+
+// Every batch of `epochs` epochs as the samples it held (-1 marks a batch's end); with
+// `position` set, the first epoch jumps there after its second batch, and the second
+// epoch is restarted after its first batch.
+std::vector<int> batches(Dataset& data, DataLoader::Options options, size_t epochs,
+                         std::optional<size_t> position = std::nullopt) {
+  DataLoader loader(data, options);
+  Batch batch(options.batch_size);
+  std::vector<int> seen;
+  for (size_t epoch = 0; epoch < epochs; ++epoch) {
+    loader.start_epoch();
+    size_t count = 0;
+    for (size_t n; (n = loader.next_batch(batch.inputs(), batch.labels())) > 0;) {
+      for (size_t b = 0; b < n; ++b) {
+        EXPECT_EQ(batch.label.values[b], 10 * batch.input.values[b]);
+        seen.push_back(static_cast<int>(batch.input.values[b]));
+      }
+      seen.push_back(-1);
+      ++count;
+      if (position && epoch == 0 && count == 2) loader.set_position(*position);
+      if (position && epoch == 1 && count == 1) {
+        loader.start_epoch();  // a batch is being read ahead: it must be discarded
+        seen.push_back(-2);
+      }
+    }
+  }
+  return seen;
+}
+
+TEST(DataLoader, PrefetchGivesTheBatchesOfTheSynchronousLoader) {
+  MemoryDataset data = numbered(23);
+  for (bool drop_last : {false, true})
+    for (bool shuffle : {true, false})
+      for (std::optional<size_t> position : {std::optional<size_t>(), std::optional<size_t>(5)}) {
+        DataLoader::Options options{
+            .batch_size = 4, .shuffle = shuffle, .drop_last = drop_last, .seed = 3};
+        options.prefetch = false;
+        const std::vector<int> expected = batches(data, options, 3, position);
+        options.prefetch = true;
+        EXPECT_EQ(batches(data, options, 3, position), expected)
+            << drop_last << shuffle << position.has_value();
+      }
+  EXPECT_TRUE(DataLoader(data, {.batch_size = 4, .prefetch = true}).prefetches());
+  EXPECT_FALSE(DataLoader(data, {.batch_size = 4}).prefetches());  // memory: no need
+}
+
+TEST(DataLoader, PrefetchResumesFromACheckpointState) {
+  MemoryDataset data = numbered(19);
+  Batch batch(4);
+  DataLoader original(data, {.batch_size = 4, .seed = 5, .prefetch = true});
+  const std::string state = original.rng().state();
+  const std::vector<size_t> whole = epoch_order(original, batch);
+
+  DataLoader resumed(data, {.batch_size = 4, .seed = 0, .prefetch = true});
+  resumed.rng().set_state(state);
+  resumed.start_epoch();
+  resumed.set_position(8);
+  std::vector<size_t> rest;
+  while (size_t n = resumed.next_batch(batch.inputs(), batch.labels()))
+    for (size_t b = 0; b < n; ++b) rest.push_back(static_cast<size_t>(batch.input.values[b]));
+  EXPECT_EQ(rest, std::vector<size_t>(whole.begin() + 8, whole.end()));
+}
+
+TEST(DataLoader, AnErrorInTheWorkerIsThrownByNextBatch) {
+  GeneratorDataset data(12, [](size_t index, std::span<Tensor> inputs, std::span<Tensor> labels) {
+    if (index == 6) throw DataError("sample.dat: sample 6 is broken");
+    inputs[0].fill(static_cast<float>(index));
+    labels[0].fill(static_cast<float>(10 * index));
+  });
+  Batch batch(4);
+  DataLoader loader(data, {.batch_size = 4, .shuffle = false, .prefetch = true});
+  loader.start_epoch();
+  ASSERT_EQ(loader.next_batch(batch.inputs(), batch.labels()), 4u);  // read by the caller
+  // Samples 4 to 7 were read by the worker, which failed at sample 6.
+  expect_data_error([&] { loader.next_batch(batch.inputs(), batch.labels()); },
+                    {"sample.dat: sample 6 is broken"});
+  EXPECT_EQ(loader.position(), 4u);
+  // Asked again, the batch fails again; past it, reading goes on.
+  expect_data_error([&] { loader.next_batch(batch.inputs(), batch.labels()); },
+                    {"sample 6 is broken"});
+  loader.set_position(8);
+  ASSERT_EQ(loader.next_batch(batch.inputs(), batch.labels()), 4u);
+  EXPECT_EQ(batch.input.values, (std::vector<float>{8, 9, 10, 11}));
+}
+
+TEST(DataLoader, PrefetchAllocatesNothingAfterTheFirstBatch) {
+  MemoryDataset data = numbered(50);
+  Batch batch(4);
+  DataLoader loader(data, {.batch_size = 4, .seed = 1, .prefetch = true});
+  loader.start_epoch();
+  loader.next_batch(batch.inputs(), batch.labels());  // the views, staging and the worker
+  AllocationCounter counter;
+  while (loader.next_batch(batch.inputs(), batch.labels()) > 0) {
+  }
+  for (int epoch = 0; epoch < 2; ++epoch) {
+    loader.start_epoch();
+    while (loader.next_batch(batch.inputs(), batch.labels()) > 0) {
+    }
+  }
+  loader.start_epoch();
+  loader.next_batch(batch.inputs(), batch.labels());
+  loader.set_position(20);
+  while (loader.next_batch(batch.inputs(), batch.labels()) > 0) {
+  }
+  EXPECT_EQ(counter.count(), 0u);
 }
 
 }  // namespace

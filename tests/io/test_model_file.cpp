@@ -681,6 +681,44 @@ TEST(ModelFile, DataSetErrors) {
   expect_error(model + "[DataSet]\nLabelData = label.dat\n", "model.ini:14", "is not supported");
 }
 
+TEST(ModelFile, StreamAndCacheDirKeys) {
+  const std::string path = write_file(std::string(kSmallModel) + R"(
+[train_set]
+Type = idx
+images = train-images.gz
+labels = train-labels.gz
+stream = true
+cache_dir = cache
+[test_set]
+Type = file
+path = test.dat
+Stream = yes
+[valid_set]
+Type = file
+path = valid.dat
+)");
+  ModelFile file = load_model_file(path);
+  const std::filesystem::path folder = std::filesystem::path(path).parent_path();
+  ASSERT_TRUE(file.train_set && file.valid_set && file.test_set);
+  EXPECT_TRUE(file.train_set->stream);
+  EXPECT_EQ(file.train_set->cache_dir, (folder / "cache").string());
+  EXPECT_TRUE(file.test_set->stream);
+  EXPECT_FALSE(file.valid_set->stream);
+  EXPECT_TRUE(file.valid_set->cache_dir.empty());
+  // An override streams a section too.
+  EXPECT_TRUE(load_model_file(path, {"valid_set.stream=true"}).valid_set->stream);
+}
+
+TEST(ModelFile, StreamErrorsNameTheKey) {
+  const std::string model = kSmallModel;  // 12 lines
+  expect_error(model + "[train_set]\nType = idx\nimages = a.gz\nlabels = b.gz\nstream = maybe\n",
+               "model.ini:17", "property 'stream' has bad value 'maybe'");
+  expect_error(model + "[test_set]\nType = csv\npath = a.csv\nstream = true\n", "model.ini:16",
+               "Type = csv does not stream (Type = idx and Type = file do)");
+  expect_error(model + "[test_set]\nType = file\npath = a.dat\ncache_dir = c\n", "model.ini:16",
+               "Type = file does not read 'cache_dir'");
+}
+
 TEST(ModelFile, OverridesReplaceAndAddKeys) {
   const std::string path = write_file(std::string(kSmallModel) + R"(
 [train_set]

@@ -7,11 +7,13 @@
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -944,6 +946,129 @@ TEST_F(CliPictures, Errors) {
                 .exit_code,
             2);
   EXPECT_EQ(run({"sample", vae, "--weights", weights}).exit_code, 2);  // no -o
+}
+
+// ---------------------------------------------------------------- --stream
+
+constexpr const char* kFashion = "/usr/share/datasets/fashion-mnist/";
+
+// The first `count` records of a gzip IDX file (`record` bytes each after a header of
+// `header` bytes) as a new gzip IDX file declaring `count` records.
+void write_idx_prefix(const std::string& from, const std::string& to, size_t header, size_t record,
+                      uint32_t count) {
+  gzFile in = gzopen(from.c_str(), "rb");
+  ASSERT_NE(in, nullptr) << from;
+  std::vector<uint8_t> bytes(header + record * count);
+  const int got = gzread(in, bytes.data(), static_cast<unsigned>(bytes.size()));
+  gzclose(in);
+  ASSERT_EQ(got, static_cast<int>(bytes.size())) << from;
+  for (int i = 0; i < 4; ++i) bytes[4 + i] = static_cast<uint8_t>(count >> (24 - 8 * i));
+  write_gzip(to, bytes);
+}
+
+// A small MLP on the first 2,000 Fashion-MNIST training images (a tenth for validation)
+// and the first 500 test images.
+constexpr const char* kFashionMlp = R"([Model]
+Type = NeuralNetwork
+Loss = cross
+Epochs = 2
+Batch_Size = 32
+seed = 4
+[Optimizer]
+Type = adam
+Learning_rate = 0.001
+[train_set]
+Type = idx
+images = train-images.gz
+labels = train-labels.gz
+validation_split = 0.1
+[test_set]
+Type = idx
+images = test-images.gz
+labels = test-labels.gz
+[input]
+Type = input
+Input_Shape = 1:1:784
+[fc1]
+Type = fully_connected
+Unit = 32
+Activation = relu
+[out]
+Type = fully_connected
+Unit = 10
+Activation = softmax
+)";
+
+TEST_F(Cli, StreamTrainsTheSameWeightsAsInMemoryData) {
+  if (!fs::exists(std::string(kFashion) + "train-images-idx3-ubyte.gz"))
+    GTEST_SKIP() << "Fashion-MNIST is not installed in " << kFashion;
+  write_idx_prefix(std::string(kFashion) + "train-images-idx3-ubyte.gz", path("train-images.gz"),
+                   16, 784, 2000);
+  write_idx_prefix(std::string(kFashion) + "train-labels-idx1-ubyte.gz", path("train-labels.gz"), 8,
+                   1, 2000);
+  write_idx_prefix(std::string(kFashion) + "t10k-images-idx3-ubyte.gz", path("test-images.gz"), 16,
+                   784, 500);
+  write_idx_prefix(std::string(kFashion) + "t10k-labels-idx1-ubyte.gz", path("test-labels.gz"), 8,
+                   1, 500);
+  write_text(path("mlp.ini"), kFashionMlp);
+  const std::string cache = path("cache");
+  const char* saved = std::getenv("EDGETRAIN_CACHE_DIR");
+  const std::string previous = saved ? saved : "";
+  ::setenv("EDGETRAIN_CACHE_DIR", cache.c_str(), 1);
+
+  auto train = [&](const std::string& name, const std::vector<std::string>& extra) {
+    std::vector<std::string> args = {"train",
+                                     path("mlp.ini"),
+                                     "--no-progress",
+                                     "--json",
+                                     path(name + ".json"),
+                                     "--set",
+                                     "save_path=" + path(name + ".bin")};
+    args.insert(args.end(), extra.begin(), extra.end());
+    succeed(args);
+    return parse_flat_json(read_text(path(name + ".json")));
+  };
+  const auto memory = train("memory", {});
+  EXPECT_FALSE(fs::exists(cache));  // nothing streamed, nothing cached
+  const auto streamed = train("streamed", {"--stream"});
+  // The images caches, one per gzip images file; the labels are read into memory.
+  size_t caches = 0;
+  for (const auto& entry : fs::directory_iterator(cache)) {
+    EXPECT_TRUE(entry.path().string().ends_with("-images.cache")) << entry.path();
+    ++caches;
+  }
+  EXPECT_EQ(caches, 2u);
+  // The same keys in a section stream too, and reuse the caches.
+  const auto keyed =
+      train("keyed", {"--set", "train_set.stream=true", "--set", "test_set.stream=true", "--set",
+                      "train_set.cache_dir=" + cache, "--set", "test_set.cache_dir=" + cache});
+  if (saved)
+    ::setenv("EDGETRAIN_CACHE_DIR", previous.c_str(), 1);
+  else
+    ::unsetenv("EDGETRAIN_CACHE_DIR");
+
+  const std::vector<uint8_t> weights = read_bytes(path("memory.bin"));
+  ASSERT_FALSE(weights.empty());
+  EXPECT_TRUE(read_bytes(path("streamed.bin")) == weights);
+  EXPECT_TRUE(read_bytes(path("keyed.bin")) == weights);
+  for (const char* key :
+       {"loss", "accuracy", "val_loss", "val_accuracy", "test_loss", "test_accuracy"}) {
+    EXPECT_EQ(number(streamed, key), number(memory, key)) << key;
+    EXPECT_EQ(number(keyed, key), number(memory, key)) << key;
+  }
+  // eval streams too.
+  const CliRun eval = succeed({"eval", path("mlp.ini"), "--weights", path("memory.bin"), "--stream",
+                               "--json", path("eval.json")});
+  EXPECT_EQ(number(parse_flat_json(read_text(path("eval.json"))), "loss"),
+            number(memory, "test_loss"));
+}
+
+TEST_F(Cli, StreamKeepsCsvInMemoryAndSaysSo) {
+  const CliRun result = succeed({"train", path("model.ini"), "--stream", "--no-progress"});
+  EXPECT_TRUE(contains(result.err, "--stream")) << result.err;
+  EXPECT_TRUE(contains(result.err, "csv data sets are read into memory")) << result.err;
+  expect_error({"train", path("model.ini"), "--set", "train_set.stream=true"},
+               "Type = csv does not stream");
 }
 
 }  // namespace

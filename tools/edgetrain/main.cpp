@@ -2,7 +2,8 @@
 // pictures of generative models (sample, reconstruct, score).
 //
 //   edgetrain train MODEL.ini [--epochs N] [--batch-size N] [--set key=value] [--resume CKPT]
-//   edgetrain eval MODEL.ini --weights W
+//                   [--stream]
+//   edgetrain eval MODEL.ini --weights W [--stream]
 //   edgetrain predict MODEL.ini --weights W --input FILE [--index N]
 //   edgetrain summary MODEL.ini [--memory-profile FILE.csv]
 //   edgetrain sample MODEL.ini --weights W [-n 64] [--seed S] [--from LAYER] -o samples.png
@@ -30,6 +31,7 @@
 #include "edgetrain/model.h"
 #include "edgetrain/model_file.h"
 #include "edgetrain/process_memory.h"
+#include "edgetrain/properties.h"
 #include "edgetrain/rng.h"
 #include "edgetrain/sample_quality.h"
 #include "edgetrain/trainer.h"
@@ -97,6 +99,7 @@ struct Session {
   ModelFile file;
   TensorShape input_shape;  // one sample
   size_t label_size = 0;
+  bool stream = false;  // --stream: every data set that can stream does
 
   // `baseline_rss_kib`, when given, receives the peak RSS after the model file is read and
   // the graph compiled (shapes, lifetimes, memory plan), before the arena is allocated,
@@ -112,7 +115,14 @@ struct Session {
   }
   Model& model() { return *file.model; }
   std::unique_ptr<Dataset> open(const DatasetSpec& spec) const {
-    return open_dataset(spec, input_shape, label_size);
+    if (!stream || spec.stream) return open_dataset(spec, input_shape, label_size);
+    DatasetSpec streamed = spec;
+    // CSV rows have no fixed size to read at an offset: csv stays in memory.
+    streamed.stream = to_lower(spec.type) != "csv";
+    if (!streamed.stream)
+      std::cerr << "edgetrain: --stream: " << spec.origin << ": csv data sets are read into memory"
+                << std::endl;
+    return open_dataset(streamed, input_shape, label_size);
   }
 };
 
@@ -224,8 +234,10 @@ int run_sample(const std::string& model_path, const std::vector<std::string>& ov
 }
 
 int run_reconstruct(const std::string& model_path, const std::vector<std::string>& overrides,
-                    const std::string& weights, size_t count, const std::string& out_path) {
+                    const std::string& weights, size_t count, const std::string& out_path,
+                    bool stream) {
   Session session(model_path, overrides);
+  session.stream = stream;
   load_weights(session.model(), weights);
   count = write_reconstructions(session, count, out_path);
   std::cout << count << " images and their reconstructions written to " << out_path << std::endl;
@@ -264,8 +276,9 @@ double classifier_score(Session& classifier, const std::vector<float>& images, s
 int run_score(const std::string& classifier_path, const std::string& classifier_weights,
               const std::string& generator_path, const std::string& weights, bool real,
               size_t count, uint64_t seed, const std::string& from, const std::string& output,
-              const std::string& json_path) {
+              const std::string& json_path, bool stream) {
   Session classifier(classifier_path, {});
+  classifier.stream = stream;
   load_weights(classifier.model(), classifier_weights);
   const size_t classes = classifier.model().outputs().at(0).shape().feature_size();
   JsonObject json;
@@ -303,9 +316,11 @@ int run_score(const std::string& classifier_path, const std::string& classifier_
 }
 
 int run_train(const std::string& model_path, std::vector<std::string> overrides,
-              const std::string& resume, const std::string& json_path, bool no_progress) {
+              const std::string& resume, const std::string& json_path, bool no_progress,
+              bool stream) {
   size_t baseline_rss_kib = 0;
   Session session(model_path, overrides, &baseline_rss_kib);
+  session.stream = stream;
   Model& model = session.model();
   const MemoryReport memory = model.memory();
   if (!session.file.train_set)
@@ -319,8 +334,8 @@ int run_train(const std::string& model_path, std::vector<std::string> overrides,
   if (session.file.train_set->validation_split > 0.0f) {
     const float split = session.file.train_set->validation_split;
     auto parts = split_indices(train_data->size(), {1.0f - split, split}, model.seed());
-    train_part = std::make_unique<SubsetDataset>(*train_data, parts[0]);
-    validation_part = std::make_unique<SubsetDataset>(*train_data, parts[1]);
+    train_part = std::make_unique<SubsetDataset>(*train_data, std::move(parts[0]));
+    validation_part = std::make_unique<SubsetDataset>(*train_data, std::move(parts[1]));
     train = train_part.get();
     validation = validation_part.get();
   }
@@ -343,6 +358,11 @@ int run_train(const std::string& model_path, std::vector<std::string> overrides,
             << format_bytes(memory.naive_bytes) << "; measured peak RSS "
             << format_bytes(training_peak_rss_kib * 1024.0)
             << " (after compile: " << format_bytes(baseline_rss_kib * 1024.0) << ")" << std::endl;
+  // The training data is no longer needed: free it before the test set is read.
+  validation_part.reset();
+  train_part.reset();
+  valid_data.reset();
+  train_data.reset();
 
   JsonObject json;
   json.add("command", std::string("train"));
@@ -393,8 +413,9 @@ int run_train(const std::string& model_path, std::vector<std::string> overrides,
 }
 
 int run_eval(const std::string& model_path, const std::vector<std::string>& overrides,
-             const std::string& weights, const std::string& json_path) {
+             const std::string& weights, const std::string& json_path, bool stream) {
   Session session(model_path, overrides);
+  session.stream = stream;
   const std::optional<DatasetSpec>& spec =
       session.file.test_set ? session.file.test_set : session.file.valid_set;
   if (!spec)
@@ -527,6 +548,10 @@ int run(int argc, char** argv) {
   size_t epochs = 0, batch_size = 0;
   std::optional<size_t> index;
   bool no_progress = false;
+  bool stream = false;
+  const char* stream_help =
+      "read samples from the data files as they are needed instead of loading them (idx and "
+      "file data sets; gzip files through a cache, see docs/model-file.md)";
 
   auto add_model = [&](CLI::App* command) {
     command->add_option("model", model_path, "INI model file")->required();
@@ -539,12 +564,14 @@ int run(int argc, char** argv) {
   train->add_option("--resume", resume, "continue from this checkpoint");
   train->add_option("--json", json_path, "write the final figures to this JSON file");
   train->add_flag("--no-progress", no_progress, "no live progress bar");
+  train->add_flag("--stream", stream, stream_help);
 
   CLI::App* eval =
       app.add_subcommand("eval", "evaluate weights on the [test_set] (or [valid_set])");
   add_model(eval);
   eval->add_option("--weights", weights, "weights or checkpoint file")->required();
   eval->add_option("--json", json_path, "write the figures to this JSON file");
+  eval->add_flag("--stream", stream, stream_help);
 
   CLI::App* predict =
       app.add_subcommand("predict", "classify one input and print the class and its scores");
@@ -589,6 +616,7 @@ int run(int argc, char** argv) {
   reconstruct->add_option("-n,--count", recon_count, "number of images (default 32)")
       ->check(CLI::PositiveNumber);
   reconstruct->add_option("-o,--out", out_path, "the PNG file to write")->required();
+  reconstruct->add_flag("--stream", stream, stream_help);
 
   CLI::App* score = app.add_subcommand(
       "score",
@@ -611,6 +639,7 @@ int run(int argc, char** argv) {
   score->add_option("--output", output,
                     "the layer whose output is the image (default: the loss's input)");
   score->add_option("--json", json_path, "write the scores to this JSON file");
+  score->add_flag("--stream", stream, stream_help);
 
   try {
     app.parse(argc, argv);
@@ -624,12 +653,13 @@ int run(int argc, char** argv) {
   if (batch_size > 0) overrides.push_back("batch_size=" + std::to_string(batch_size));
   overrides.insert(overrides.end(), sets.begin(), sets.end());
 
-  if (*train) return run_train(model_path, overrides, resume, json_path, no_progress);
-  if (*eval) return run_eval(model_path, overrides, weights, json_path);
+  if (*train) return run_train(model_path, overrides, resume, json_path, no_progress, stream);
+  if (*eval) return run_eval(model_path, overrides, weights, json_path, stream);
   if (*predict) return run_predict(model_path, overrides, weights, input_path, index);
   if (*sample)
     return run_sample(model_path, overrides, weights, sample_count, seed, from, output, out_path);
-  if (*reconstruct) return run_reconstruct(model_path, overrides, weights, recon_count, out_path);
+  if (*reconstruct)
+    return run_reconstruct(model_path, overrides, weights, recon_count, out_path, stream);
   if (*score) {
     if (generator_path.empty() && !real) {
       std::cerr << "edgetrain score: nothing to score: give --samples-from MODEL.ini --weights W, "
@@ -637,7 +667,7 @@ int run(int argc, char** argv) {
       return kExitUsage;
     }
     return run_score(classifier_path, classifier_weights, generator_path, weights, real,
-                     score_count, seed, from, output, json_path);
+                     score_count, seed, from, output, json_path, stream);
   }
   return run_summary(model_path, overrides, profile_path);
 }
