@@ -70,6 +70,13 @@ class DataError : public Error {
   using Error::Error;
 };
 
+// A memory budget the model cannot train in. The message names the smallest budget that
+// would work, or the setting that would make it possible.
+class MemoryBudgetError : public Error {
+ public:
+  using Error::Error;
+};
+
 namespace detail {
 [[noreturn]] void assert_failed(const char* condition, const char* file, int line,
                                 const std::string& message);

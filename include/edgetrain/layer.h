@@ -160,6 +160,10 @@ class Layer {
   // What backward reads besides output gradients, weights and its own tensors.
   virtual bool backward_needs_input(size_t /*i*/) const { return true; }
   virtual bool backward_needs_output(size_t /*i*/) const { return false; }
+  // Whether calc_derivative reads input i (only if backward_needs_input(i)). Layers whose
+  // input gradient needs only weights and output gradients say false: the input then dies
+  // after calc_gradient instead of living through calc_derivative.
+  virtual bool derivative_needs_input(size_t i) const { return backward_needs_input(i); }
 
   // In-place operation; the graph compiler decides (src/graph/in_place.cpp). When true,
   // output 0 may share the memory of input `i`: forward must then be correct with

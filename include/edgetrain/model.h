@@ -71,6 +71,12 @@ struct MemoryReport {
   size_t planned_bytes = 0;      // the arena
   size_t lower_bound_bytes = 0;  // most bytes alive at one step
   size_t naive_bytes = 0;        // every tensor on its own
+  size_t budget_bytes = 0;       // memory_budget; 0: none
+  // With swap (the arena was above the budget): the arena without swapping, how many
+  // tensors leave memory between uses, and the bytes written (and read back) per step.
+  size_t unswapped_bytes = 0;
+  size_t swapped_tensors = 0;
+  size_t swap_bytes_per_step = 0;
 };
 
 // One layer's tensors by kind, in bytes: sums of tensor sizes, each rounded up to the
@@ -107,7 +113,11 @@ class Model {
   // batch_size, epochs, loss (mse, cross_entropy, bce_with_logits: appended after the
   // last layer), seed, memory_planner (best_fit, the default; first_fit; naive: no reuse),
   // in_place (true: elementwise layers run in their input's memory where nothing else
-  // reads it; CompileOptions::in_place).
+  // reads it; CompileOptions::in_place), memory_budget (the most bytes the arena may take,
+  // e.g. 4MiB; 0: no limit), memory_swap (true: above the budget, tensors wait in a swap
+  // file between their uses; the same results, bit for bit), memory_swap_path (the swap
+  // file's folder; default $TMPDIR or /tmp), memory_swap_lookahead (steps a read back
+  // starts before its use; default 2).
   void setProperty(const std::vector<std::string>& properties);
   void addLayer(std::unique_ptr<LayerNode> layer);
   void setOptimizer(std::unique_ptr<Optimizer> optimizer);
@@ -207,7 +217,11 @@ class Model {
   size_t epochs_ = 1;
   std::string loss_;
   uint64_t seed_ = 0;
-  bool in_place_ = true;  // CompileOptions::in_place
+  bool in_place_ = true;      // CompileOptions::in_place
+  size_t memory_budget_ = 0;  // CompileOptions::memory_budget and what follows it
+  bool memory_swap_ = false;
+  std::string memory_swap_path_;
+  size_t memory_swap_lookahead_ = 2;
   std::string memory_planner_ = "best_fit";
   std::unique_ptr<LayerNode> loss_layer_;
   std::unique_ptr<Compiled> compiled_;

@@ -39,6 +39,9 @@ float parse_fraction(const std::string& value, const std::string& owner, const s
 // A number in [0, 1], e.g. batch norm's momentum.
 float parse_unit_interval(const std::string& value, const std::string& owner,
                           const std::string& key);
+// A size in bytes: "4194304", "4MiB", "512 KiB", "1.5GiB", "2MB" (KiB/MiB/GiB and K/M/G are
+// powers of 1024, KB/MB/GB of 1000; B is bytes). Case-insensitive; 0 is allowed.
+size_t parse_byte_size(const std::string& value, const std::string& owner, const std::string& key);
 bool parse_bool(const std::string& value, const std::string& owner, const std::string& key);
 // One or two non-negative integers "3" or "3,3"; one value is used for both.
 std::array<size_t, 2> parse_pair(const std::string& value, const std::string& owner,

@@ -73,6 +73,32 @@ size_t parse_positive(const std::string& value, const std::string& owner, const 
   return static_cast<size_t>(result);
 }
 
+size_t parse_byte_size(const std::string& value, const std::string& owner, const std::string& key) {
+  const std::string text = to_lower(value);
+  char* end = nullptr;
+  const double number = std::strtod(text.c_str(), &end);
+  const std::string unit = trim(std::string(end));
+  double scale = 0.0;
+  if (unit.empty() || unit == "b")
+    scale = 1.0;
+  else if (unit == "k" || unit == "kib")
+    scale = 1024.0;
+  else if (unit == "m" || unit == "mib")
+    scale = 1024.0 * 1024.0;
+  else if (unit == "g" || unit == "gib")
+    scale = 1024.0 * 1024.0 * 1024.0;
+  else if (unit == "kb")
+    scale = 1e3;
+  else if (unit == "mb")
+    scale = 1e6;
+  else if (unit == "gb")
+    scale = 1e9;
+  if (end == text.c_str() || scale == 0.0 || !std::isfinite(number) || number < 0.0 ||
+      number * scale > 1e18)
+    throw_bad_value(owner, key, value, "a size such as 4194304, 512KiB, 4MiB or 1GiB");
+  return static_cast<size_t>(number * scale + 0.5);
+}
+
 float parse_float(const std::string& value, const std::string& owner, const std::string& key) {
   char* end = nullptr;
   float result = std::strtof(value.c_str(), &end);

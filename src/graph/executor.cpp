@@ -1,5 +1,6 @@
 #include "graph/executor.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -25,6 +26,7 @@ Executor::Executor(CompiledGraph& graph, const Optimizer* optimizer,
   optimizer_state_.resize(graph.nodes.size());
   bind();
   initialize_weights(seed);
+  if (!graph.swap_gaps.empty()) swapper_ = std::make_unique<Swapper>(graph, arena_.get());
 }
 
 Tensor Executor::view(const TensorRef& ref) const {
@@ -97,14 +99,46 @@ void Executor::run_forward(size_t step, bool training) {
 }
 
 void Executor::forward(bool training) {
-  for (size_t s = 0; s < graph_.forward_steps; ++s) run_forward(s, training);
+  if (!swapper_) {
+    for (size_t s = 0; s < graph_.forward_steps; ++s) run_forward(s, training);
+    backward_ready_ = training;
+    return;
+  }
+  backward_ready_ = false;
+  swapper_->drain();
+  for (size_t s = 0; s < graph_.forward_steps; ++s) {
+    swapper_->before_step(s, training);
+    run_forward(s, training);
+    swapper_->after_step(s, training);
+  }
+  if (!training) swapper_->drain();
+  backward_ready_ = training;
 }
 
 void Executor::forward(std::span<const size_t> steps, bool training) {
-  for (size_t s : steps) {
+  for (size_t s : steps)
     ET_ASSERT(s < graph_.forward_steps, "partial forward with a step that is not a forward step");
-    run_forward(s, training);
+  backward_ready_ = false;
+  if (!swapper_) {
+    for (size_t s : steps) run_forward(s, training);
+    return;
   }
+  // Swapped tensors move at fixed steps: walk every step up to the last one asked for,
+  // running only those asked for (tensors of the others hold nothing useful anyway).
+  if (!std::is_sorted(steps.begin(), steps.end()))
+    throw StateError("a partial forward with memory swap runs its steps in graph order");
+  swapper_->drain();
+  const size_t end = steps.empty() ? 0 : steps.back() + 1;
+  auto next = steps.begin();
+  for (size_t s = 0; s < end; ++s) {
+    swapper_->before_step(s, false);
+    if (next != steps.end() && *next == s) {
+      run_forward(s, training);
+      while (next != steps.end() && *next == s) ++next;
+    }
+    swapper_->after_step(s, false);
+  }
+  swapper_->drain();
 }
 
 float Executor::learning_rate() const {
@@ -116,33 +150,44 @@ float Executor::learning_rate() const {
 void Executor::backward() {
   if (!optimizer_)
     throw StateError("training needs an optimizer: call setOptimizer before compile");
+  if (swapper_ && !backward_ready_)
+    throw StateError(
+        "with memory swap, backward() needs a training forward(true) over the whole graph first");
   OptimizerStep update{learning_rate(), iteration_ + 1};
   for (size_t s = graph_.forward_steps; s < graph_.steps.size(); ++s) {
-    const Step& step = graph_.steps[s];
-    const GraphNode& node = graph_.nodes[step.node];
-    RunContext& context = contexts_[step.node];
-    switch (step.phase) {
-      case Phase::forward:
-        ET_ASSERT(false, "forward step in the backward pass");
-        break;
-      case Phase::calc_gradient:
-        node.layer->calc_gradient(context);
-        break;
-      case Phase::calc_derivative:
-        node.layer->calc_derivative(context);
-        break;
-      case Phase::apply_gradient:
-        for (size_t w = 0; w < node.weights.size(); ++w)
-          if (node.weight_grads[w] >= 0)
-            optimizer_->apply(context.weights_[w], context.weight_grads_[w],
-                              optimizer_state_[step.node][w], update);
-        break;
-      case Phase::clip_gradients:
-        clip_gradients(optimizer_->clip_grad_norm());
-        break;
-    }
+    if (swapper_) swapper_->before_step(s, true);
+    run_backward_step(s, update);
+    if (swapper_) swapper_->after_step(s, true);
   }
+  if (swapper_) swapper_->drain();
+  backward_ready_ = false;
   ++iteration_;
+}
+
+void Executor::run_backward_step(size_t s, const OptimizerStep& update) {
+  const Step& step = graph_.steps[s];
+  const GraphNode& node = graph_.nodes[step.node];
+  RunContext& context = contexts_[step.node];
+  switch (step.phase) {
+    case Phase::forward:
+      ET_ASSERT(false, "forward step in the backward pass");
+      break;
+    case Phase::calc_gradient:
+      node.layer->calc_gradient(context);
+      break;
+    case Phase::calc_derivative:
+      node.layer->calc_derivative(context);
+      break;
+    case Phase::apply_gradient:
+      for (size_t w = 0; w < node.weights.size(); ++w)
+        if (node.weight_grads[w] >= 0)
+          optimizer_->apply(context.weights_[w], context.weight_grads_[w],
+                            optimizer_state_[step.node][w], update);
+      break;
+    case Phase::clip_gradients:
+      clip_gradients(optimizer_->clip_grad_norm());
+      break;
+  }
 }
 
 void Executor::clip_gradients(float max_norm) {

@@ -11,6 +11,7 @@
 #include "edgetrain/layer.h"
 #include "edgetrain/optimizer.h"
 #include "graph/graph.h"
+#include "graph/swapper.h"
 
 namespace edgetrain {
 
@@ -44,6 +45,8 @@ class Executor {
   float learning_rate() const;
   Rng& rng() { return rng_; }
   size_t arena_bytes() const { return graph_.plan.arena_bytes; }
+  // The swap file's transfers when the graph swaps (CompiledGraph::swap_gaps), else null.
+  const Swapper* swapper() const { return swapper_.get(); }
   // With clip_grad_norm: the total gradient norm of the last step, before clipping.
   float last_gradient_norm() const { return last_gradient_norm_; }
 
@@ -54,6 +57,7 @@ class Executor {
 
   void bind();
   void run_forward(size_t step, bool training);
+  void run_backward_step(size_t step, const OptimizerStep& update);
   Tensor view(const TensorRef& ref) const;
   void initialize_weights(uint64_t seed);
   // Scales every weight gradient by max_norm / (norm + 1e-6) when their total L2 norm is
@@ -64,6 +68,8 @@ class Executor {
   const Optimizer* optimizer_;
   const LearningRateScheduler* scheduler_;
   std::unique_ptr<float[], FreeDeleter> arena_;
+  std::unique_ptr<Swapper> swapper_;
+  bool backward_ready_ = false;  // the last forward was a full training forward
   std::vector<RunContext> contexts_;
   std::vector<std::vector<std::vector<Tensor>>> optimizer_state_;  // [node][weight][state]
   size_t batch_;

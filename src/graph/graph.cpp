@@ -1,6 +1,7 @@
 #include "graph/graph.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <map>
 #include <set>
 
@@ -433,13 +434,18 @@ class GraphBuilder {
       GraphTensor& tensor = graph_.tensors[t];
       if (tensor.first == kNoStep || step < tensor.first) tensor.first = step;
       tensor.last = std::max(tensor.last, step);
+      auto at = std::lower_bound(tensor.touches.begin(), tensor.touches.end(), step);
+      if (at == tensor.touches.end() || *at != step) tensor.touches.insert(at, step);
     }
   }
   void touch(const TensorRef& ref, size_t step) { touch(ref.id, step); }
 
-  void touch_saved(const GraphNode& node, size_t n, size_t step) {
-    for (size_t i = 0; i < node.inputs.size(); ++i)
-      if (node.layer->backward_needs_input(i)) touch(node.inputs[i], step);
+  void touch_saved(const GraphNode& node, size_t n, size_t step, Phase phase) {
+    for (size_t i = 0; i < node.inputs.size(); ++i) {
+      const bool reads = phase == Phase::calc_derivative ? node.layer->derivative_needs_input(i)
+                                                         : node.layer->backward_needs_input(i);
+      if (reads) touch(node.inputs[i], step);
+    }
     for (size_t k = 0; k < node.outputs.size(); ++k)
       if (node.layer->backward_needs_output(k)) touch(node.outputs[k], step);
     for (size_t t = 0; t < node.tensors.size(); ++t)
@@ -479,14 +485,14 @@ class GraphBuilder {
       if (node.run_gradient) {
         size_t step = steps.size();
         steps.push_back({n, Phase::calc_gradient});
-        touch_saved(node, n, step);
+        touch_saved(node, n, step, Phase::calc_gradient);
         for (int grad : node.weight_grads) touch(grad, step);
         any_update = true;
       }
       if (node.run_derivative) {
         size_t step = steps.size();
         steps.push_back({n, Phase::calc_derivative});
-        touch_saved(node, n, step);
+        touch_saved(node, n, step, Phase::calc_derivative);
         for (const TensorRef& grad : node.input_grads) touch(grad, step);
         touch(node.label, step);
       }
@@ -535,10 +541,80 @@ class GraphBuilder {
     BestFitPlanner default_planner;
     const MemoryPlanner& planner = options_.planner ? *options_.planner : default_planner;
     graph_.plan = planner.plan(requests);
-    for (size_t t = 0; t < graph_.tensors.size(); ++t)
-      graph_.tensors[t].offset = graph_.plan.offsets[graph_.storage(static_cast<int>(t))];
-    graph_.lower_bound_bytes = memory_lower_bound(requests);
+    graph_.unswapped_arena_bytes = graph_.plan.arena_bytes;
     graph_.naive_bytes = NaivePlanner().plan(requests).arena_bytes;
+    graph_.memory_budget = options_.memory_budget;
+    if (options_.memory_budget > 0 && graph_.plan.arena_bytes > options_.memory_budget)
+      fit_budget(requests, planner);
+    for (size_t t = 0; t < graph_.tensors.size(); ++t) {
+      graph_.tensors[t].offset = graph_.plan.offsets[graph_.storage(static_cast<int>(t))];
+      graph_.tensors[t].absent = requests[t].absent;
+    }
+    graph_.lower_bound_bytes = memory_lower_bound(requests);
+  }
+
+  // The arena is above the budget: swap tensors out between uses, or explain.
+  void fit_budget(std::vector<MemoryRequest>& requests, const MemoryPlanner& planner) {
+    const size_t budget = options_.memory_budget;
+    if (!options_.memory_swap)
+      throw MemoryBudgetError("the planned arena of " + describe_bytes(graph_.plan.arena_bytes) +
+                              " is above memory_budget " + describe_bytes(budget) +
+                              ": raise the budget, or set memory_swap = true so that tensors "
+                              "wait on disk between their uses");
+    SwapOptions swap;
+    swap.budget = budget;
+    swap.lookahead = options_.swap_lookahead;
+    SwapPlanResult result = plan_with_swap(requests, swap_touches(), swap, planner);
+    if (!result.fits) {
+      size_t persistent = 0;
+      for (const GraphTensor& tensor : graph_.tensors)
+        if (tensor.kind == TensorKind::weight || tensor.kind == TensorKind::optimizer_state)
+          persistent += align_up(tensor.shape.bytes());
+      const Step& peak = graph_.steps.at(result.peak_step);
+      throw MemoryBudgetError(
+          "memory_budget " + describe_bytes(budget) + " is below the smallest arena this model " +
+          "trains in with swap: set memory_budget to at least " +
+          describe_bytes(result.smallest_arena) + ". The most memory is needed at step " +
+          std::to_string(result.peak_step) + " (layer '" + graph_.nodes[peak.node].name + "', " +
+          phase_name(peak.phase) + "); weights and optimizer state, which stay in memory, take " +
+          describe_bytes(persistent));
+    }
+    graph_.plan = std::move(result.plan);
+    graph_.swap_gaps = std::move(result.gaps);
+    graph_.swap_write_overlap = result.timing.write_overlap;
+    graph_.swap_directory = options_.swap_directory;
+  }
+
+  // Per tensor, the steps between which it may wait on disk; empty for tensors that must
+  // stay: aliases (their storage tensor moves), weights and optimizer state (they persist
+  // across iterations), and what callers read or write outside the steps (results,
+  // predictions, labels, external and input gradients).
+  std::vector<std::vector<size_t>> swap_touches() const {
+    std::vector<bool> keep(graph_.tensors.size(), false);
+    auto keep_storage = [&](int id) {
+      if (id >= 0) keep[graph_.storage(id)] = true;
+    };
+    for (const std::vector<int>* ids :
+         {&graph_.output_tensors, &graph_.loss_tensors, &graph_.label_tensors,
+          &graph_.external_gradients, &graph_.input_gradients})
+      for (int id : *ids) keep_storage(id);
+    for (const GraphNode& node : graph_.nodes)
+      if (node.layer->is_loss()) keep_storage(node.inputs[0].id);
+    std::vector<std::vector<size_t>> touches(graph_.tensors.size());
+    for (size_t t = 0; t < graph_.tensors.size(); ++t) {
+      const GraphTensor& tensor = graph_.tensors[t];
+      if (keep[t] || tensor.alias_of >= 0 || tensor.first == kNoStep ||
+          tensor.kind == TensorKind::weight || tensor.kind == TensorKind::optimizer_state)
+        continue;
+      touches[t] = tensor.touches;
+    }
+    return touches;
+  }
+
+  static std::string describe_bytes(size_t bytes) {
+    char mib[32];
+    std::snprintf(mib, sizeof mib, "%.2f MiB", static_cast<double>(bytes) / (1024.0 * 1024.0));
+    return std::to_string(bytes) + " bytes (" + mib + ")";
   }
 
   CompiledGraph& graph_;

@@ -12,6 +12,7 @@
 #include "edgetrain/layer.h"
 #include "edgetrain/optimizer.h"
 #include "memory/planner.h"
+#include "memory/swap_planner.h"
 
 namespace edgetrain {
 
@@ -54,6 +55,10 @@ struct GraphTensor {
   // The node whose output (or, for a gradient, input gradient) is written over this
   // tensor in place; its values are dead from that node's step on. -1: none.
   int overwritten_by = -1;
+  // Every step that touches it, ascending (a storage tensor's include its aliases').
+  std::vector<size_t> touches;
+  // Steps at which it is swapped out to disk (memory_swap); its bytes serve others then.
+  std::vector<StepRange> absent;
 };
 
 // A view of a tensor: several views with other shapes may share one tensor id.
@@ -108,6 +113,14 @@ struct CompiledGraph {
   MemoryPlan plan;
   size_t lower_bound_bytes = 0;
   size_t naive_bytes = 0;
+  // Memory swap (CompileOptions::memory_swap): the gaps between two uses in which a tensor
+  // (SwapGap::request: its id) is on disk, sorted by SwapGap::out_after. Empty when the
+  // arena fits the budget without swapping.
+  std::vector<SwapGap> swap_gaps;
+  bool swap_write_overlap = true;  // SwapGap::write_overlap of every gap
+  std::string swap_directory;
+  size_t memory_budget = 0;
+  size_t unswapped_arena_bytes = 0;  // the plan without swapping
 
   int find_node(const std::string& name) const;
   // The tensor whose memory `id` uses: alias_of, or `id` itself.
@@ -129,6 +142,12 @@ struct CompileOptions {
   // Run elementwise layers in their input's memory where nothing else reads it, and let
   // their input gradients share their output gradient's memory (src/graph/in_place.h).
   bool in_place = true;
+  // Bytes the arena may take; 0: no limit. A plan above it is an error naming the smallest
+  // feasible budget, unless memory_swap lets tensors wait on disk between uses.
+  size_t memory_budget = 0;
+  bool memory_swap = false;
+  std::string swap_directory = "";  // where the (unnamed) swap file lives; empty: $TMPDIR or /tmp
+  size_t swap_lookahead = 2;        // steps a read back is queued ahead of its use
 };
 
 // Throws GraphError (names, cycles), ShapeError (shape inference) or PropertyError.

@@ -219,8 +219,13 @@ class ModelFileReader {
       } else if (setting.key == "loss") {
         loss_ = &setting;
       } else if (setting.key == "batch_size" || setting.key == "epochs" || setting.key == "seed" ||
-                 setting.key == "memory_planner" || setting.key == "in_place") {
+                 setting.key == "memory_planner" || setting.key == "in_place" ||
+                 setting.key == "memory_budget" || setting.key == "memory_swap" ||
+                 setting.key == "memory_swap_lookahead") {
         at(setting.where, [&] { model.setProperty({setting.key + "=" + setting.value}); });
+      } else if (setting.key == "memory_swap_path") {
+        at(setting.where,
+           [&] { model.setProperty({"memory_swap_path=" + resolve_path(setting)}); });
       } else if (setting.key != "optimizer") {
         const bool is_path = setting.key == "save_path" || setting.key == "metrics_path";
         const std::string value = is_path ? resolve_path(setting) : setting.value;
@@ -242,7 +247,8 @@ class ModelFileReader {
 
   [[noreturn]] void fail_unknown_model_key(const Setting& setting, const std::string& extra) const {
     fail(setting.where, "unknown key '" + setting.key + "' in [Model] (known: type, loss, " +
-                            "batch_size, epochs, seed, memory_planner, in_place, " +
+                            "batch_size, epochs, seed, memory_planner, in_place, memory_budget, " +
+                            "memory_swap, memory_swap_path, memory_swap_lookahead, " +
                             TrainerOptions::property_keys() + ", optimizer" + extra + ")");
   }
 

@@ -9,6 +9,52 @@
 
 namespace edgetrain {
 
+namespace {
+
+// The ranges of steps at which `request` is in memory, in order.
+template <typename Visit>
+void for_each_live_range(const MemoryRequest& request, Visit visit) {
+  size_t begin = request.first;
+  for (const StepRange& gap : request.absent) {
+    visit(begin, gap.first - 1);
+    begin = gap.last + 1;
+  }
+  visit(begin, request.last);
+}
+
+size_t live_steps(const MemoryRequest& request) {
+  size_t steps = 0;
+  for_each_live_range(request, [&](size_t first, size_t last) { steps += last - first + 1; });
+  return steps;
+}
+
+}  // namespace
+
+bool alive_together(const MemoryRequest& a, const MemoryRequest& b) {
+  if (a.first > b.last || b.first > a.last) return false;
+  if (a.absent.empty() && b.absent.empty()) return true;
+  // Two sorted lists of ranges: walk both.
+  std::vector<StepRange> ranges_a, ranges_b;
+  for_each_live_range(a, [&](size_t f, size_t l) { ranges_a.push_back({f, l}); });
+  for_each_live_range(b, [&](size_t f, size_t l) { ranges_b.push_back({f, l}); });
+  size_t i = 0, j = 0;
+  while (i < ranges_a.size() && j < ranges_b.size()) {
+    if (ranges_a[i].first <= ranges_b[j].last && ranges_b[j].first <= ranges_a[i].last) return true;
+    if (ranges_a[i].last < ranges_b[j].last)
+      ++i;
+    else
+      ++j;
+  }
+  return false;
+}
+
+bool alive_at(const MemoryRequest& request, size_t step) {
+  if (step < request.first || step > request.last) return false;
+  for (const StepRange& gap : request.absent)
+    if (gap.first <= step && step <= gap.last) return false;
+  return true;
+}
+
 MemoryPlan NaivePlanner::plan(const std::vector<MemoryRequest>& requests) const {
   MemoryPlan result;
   for (const MemoryRequest& request : requests) {
@@ -37,7 +83,7 @@ MemoryPlan FirstFitPlanner::plan(const std::vector<MemoryRequest>& requests) con
     std::vector<std::pair<size_t, size_t>> busy;
     for (size_t other : placed) {
       const MemoryRequest& o = requests[other];
-      if (o.first <= request.last && request.first <= o.last)
+      if (alive_together(o, request))
         busy.emplace_back(result.offsets[other], result.offsets[other] + align_up(o.bytes));
     }
     std::sort(busy.begin(), busy.end());
@@ -64,7 +110,8 @@ enum class Fit { best, first };
 MemoryPlan place_in_order(const std::vector<MemoryRequest>& requests,
                           const std::vector<size_t>& order, Fit fit) {
   struct Placed {
-    size_t offset, end, first, last;
+    size_t offset, end;
+    const MemoryRequest* request;
   };
   constexpr size_t kNone = static_cast<size_t>(-1);
   MemoryPlan result;
@@ -78,7 +125,7 @@ MemoryPlan place_in_order(const std::vector<MemoryRequest>& requests,
     size_t cursor = 0;  // end of the busy memory seen so far
     size_t best_offset = kNone, best_gap = kNone;
     for (const Placed& other : placed) {
-      if (other.first > request.last || request.first > other.last) continue;
+      if (!alive_together(*other.request, request)) continue;
       if (other.offset >= cursor + bytes) {
         const size_t gap = other.offset - cursor;
         if (gap < best_gap) {
@@ -97,7 +144,7 @@ MemoryPlan place_in_order(const std::vector<MemoryRequest>& requests,
     if (best_offset == kNone) best_offset = cursor;
     result.offsets[index] = best_offset;
     result.arena_bytes = std::max(result.arena_bytes, best_offset + bytes);
-    const Placed entry{best_offset, best_offset + bytes, request.first, request.last};
+    const Placed entry{best_offset, best_offset + bytes, &request};
     placed.insert(
         std::upper_bound(placed.begin(), placed.end(), entry,
                          [](const Placed& a, const Placed& b) { return a.offset < b.offset; }),
@@ -110,7 +157,7 @@ MemoryPlan place_in_order(const std::vector<MemoryRequest>& requests,
 
 MemoryPlan BestFitPlanner::plan(const std::vector<MemoryRequest>& requests) const {
   auto bytes = [&](size_t i) { return align_up(requests[i].bytes); };
-  auto length = [&](size_t i) { return requests[i].last - requests[i].first + 1; };
+  auto length = [&](size_t i) { return live_steps(requests[i]); };
   using Less = std::function<bool(size_t, size_t)>;
   const std::vector<Less> orders = {
       // Largest first; among equal sizes the longer-lived, then the earlier.
@@ -166,8 +213,11 @@ std::unique_ptr<MemoryPlanner> make_planner(const std::string& name, const std::
 size_t memory_lower_bound(const std::vector<MemoryRequest>& requests) {
   std::map<size_t, long long> delta;  // step -> change in live bytes
   for (const MemoryRequest& request : requests) {
-    delta[request.first] += static_cast<long long>(align_up(request.bytes));
-    delta[request.last + 1] -= static_cast<long long>(align_up(request.bytes));
+    const auto bytes = static_cast<long long>(align_up(request.bytes));
+    for_each_live_range(request, [&](size_t first, size_t last) {
+      delta[first] += bytes;
+      delta[last + 1] -= bytes;
+    });
   }
   long long live = 0, peak = 0;
   for (const auto& [step, change] : delta) {
@@ -185,11 +235,10 @@ std::string find_plan_conflict(const std::vector<MemoryRequest>& requests, const
     if (plan.offsets[a] + requests[a].bytes > plan.arena_bytes)
       return "tensor " + std::to_string(a) + " ends past the arena";
     for (size_t b = a + 1; b < requests.size(); ++b) {
-      bool alive_together =
-          requests[a].first <= requests[b].last && requests[b].first <= requests[a].last;
+      bool both_alive = alive_together(requests[a], requests[b]);
       bool overlap = plan.offsets[a] < plan.offsets[b] + requests[b].bytes &&
                      plan.offsets[b] < plan.offsets[a] + requests[a].bytes;
-      if (alive_together && overlap && requests[a].bytes > 0 && requests[b].bytes > 0)
+      if (both_alive && overlap && requests[a].bytes > 0 && requests[b].bytes > 0)
         return "tensors " + std::to_string(a) + " and " + std::to_string(b) +
                " are alive together and overlap";
     }

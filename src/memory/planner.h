@@ -4,17 +4,35 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace edgetrain {
 
-// One tensor to place: `bytes` must stay intact from step `first` to step `last`
-// (inclusive). Two requests whose step ranges intersect must not overlap in memory.
-struct MemoryRequest {
-  size_t bytes = 0;
+// Steps `first` to `last`, inclusive.
+struct StepRange {
   size_t first = 0;
   size_t last = 0;
 };
+
+// One tensor to place: `bytes` must stay intact from step `first` to step `last`
+// (inclusive), except in the `absent` ranges, where the tensor is out of memory (swapped
+// to disk) and its bytes may be used by others. Two requests alive at a common step must
+// not overlap in memory.
+struct MemoryRequest {
+  MemoryRequest() = default;
+  MemoryRequest(size_t bytes_, size_t first_, size_t last_, std::vector<StepRange> absent_ = {})
+      : bytes(bytes_), first(first_), last(last_), absent(std::move(absent_)) {}
+  size_t bytes = 0;
+  size_t first = 0;
+  size_t last = 0;
+  std::vector<StepRange> absent;  // sorted, disjoint, strictly inside (first, last)
+};
+
+// Whether `a` and `b` are alive (in memory) at some common step.
+bool alive_together(const MemoryRequest& a, const MemoryRequest& b);
+// Whether `request` is alive (in memory) at `step`.
+bool alive_at(const MemoryRequest& request, size_t step);
 
 struct MemoryPlan {
   std::vector<size_t> offsets;  // one per request, each a multiple of kArenaAlignment

@@ -141,9 +141,18 @@ void Model::setProperty(const std::vector<std::string>& properties) {
       memory_planner_ = to_lower(value);
     } else if (key == "in_place") {
       in_place_ = parse_bool(value, owner, key);
+    } else if (key == "memory_budget") {
+      memory_budget_ = parse_byte_size(value, owner, key);
+    } else if (key == "memory_swap") {
+      memory_swap_ = parse_bool(value, owner, key);
+    } else if (key == "memory_swap_path") {
+      memory_swap_path_ = value;
+    } else if (key == "memory_swap_lookahead") {
+      memory_swap_lookahead_ = parse_positive(value, owner, key);
     } else {
       throw_unknown_property(owner, key,
-                             "batch_size, epochs, loss, seed, memory_planner, in_place");
+                             "batch_size, epochs, loss, seed, memory_planner, in_place, "
+                             "memory_budget, memory_swap, memory_swap_path, memory_swap_lookahead");
     }
   }
   compiled_.reset();
@@ -179,6 +188,10 @@ void Model::compile() {
   const std::unique_ptr<MemoryPlanner> planner = make_planner(memory_planner_, "model");
   CompileOptions options{batch_size_, optimizer_.get(), planner.get()};
   options.in_place = in_place_;
+  options.memory_budget = memory_budget_;
+  options.memory_swap = memory_swap_;
+  options.swap_directory = memory_swap_path_;
+  options.swap_lookahead = memory_swap_lookahead_;
   compiled->graph = compile_graph(description, options);
   const CompiledGraph& graph = compiled->graph;
   for (const GraphNode& node : graph.nodes) {
@@ -489,7 +502,16 @@ size_t Model::iteration() const {
 MemoryReport Model::memory() const {
   if (!compiled_) throw StateError("memory() needs a compiled model: call compile() first");
   const CompiledGraph& graph = compiled_->graph;
-  return {graph.plan.arena_bytes, graph.lower_bound_bytes, graph.naive_bytes};
+  MemoryReport report{graph.plan.arena_bytes, graph.lower_bound_bytes, graph.naive_bytes};
+  report.budget_bytes = graph.memory_budget;
+  report.unswapped_bytes = graph.unswapped_arena_bytes;
+  std::vector<bool> swapped(graph.tensors.size(), false);
+  for (const SwapGap& gap : graph.swap_gaps) {
+    swapped[gap.request] = true;
+    report.swap_bytes_per_step += graph.tensors[gap.request].shape.bytes();
+  }
+  report.swapped_tensors = static_cast<size_t>(std::count(swapped.begin(), swapped.end(), true));
+  return report;
 }
 
 std::vector<LayerMemory> Model::memoryBreakdown() const {
@@ -583,6 +605,15 @@ void Model::summary(std::ostream& out) const {
       << graph.plan.arena_bytes
       << " bytes)    lower bound: " << format_bytes(graph.lower_bound_bytes)
       << "    naive sum of all tensors: " << format_bytes(graph.naive_bytes) << "\n";
+  const MemoryReport report = memory();
+  if (report.swapped_tensors > 0)
+    out << "Swap: " << report.swapped_tensors << " tensor(s) wait on disk between uses, "
+        << format_bytes(report.swap_bytes_per_step) << " written and read back per step, to fit "
+        << "memory_budget " << format_bytes(report.budget_bytes)
+        << " (without swap: " << format_bytes(report.unswapped_bytes) << ")\n";
+  else if (report.budget_bytes > 0)
+    out << "Memory budget: " << format_bytes(report.budget_bytes)
+        << " (the plan fits without swap)\n";
   size_t in_place_outputs = 0, in_place_gradients = 0;
   for (const GraphTensor& tensor : graph.tensors)
     if (tensor.alias_of >= 0)

@@ -553,6 +553,17 @@ int run(int argc, char** argv) {
       "read samples from the data files as they are needed instead of loading them (idx and "
       "file data sets; gzip files through a cache, see docs/model-file.md)";
 
+  std::string memory_budget, swap_path;
+  bool swap = false;
+  auto add_memory_options = [&](CLI::App* command) {
+    command->add_option("--memory-budget", memory_budget,
+                        "the most memory the arena may take, e.g. 4MiB (model key memory_budget)");
+    command->add_flag("--swap", swap,
+                      "above the budget, tensors wait in a swap file between their uses "
+                      "(model key memory_swap)");
+    command->add_option("--swap-path", swap_path,
+                        "folder of the swap file (default $TMPDIR or /tmp; memory_swap_path)");
+  };
   auto add_model = [&](CLI::App* command) {
     command->add_option("model", model_path, "INI model file")->required();
     command->add_option("--set", sets, "override a model-file key: key=value or section.key=value");
@@ -565,6 +576,7 @@ int run(int argc, char** argv) {
   train->add_option("--json", json_path, "write the final figures to this JSON file");
   train->add_flag("--no-progress", no_progress, "no live progress bar");
   train->add_flag("--stream", stream, stream_help);
+  add_memory_options(train);
 
   CLI::App* eval =
       app.add_subcommand("eval", "evaluate weights on the [test_set] (or [valid_set])");
@@ -586,6 +598,7 @@ int run(int argc, char** argv) {
   CLI::App* summary =
       app.add_subcommand("summary", "print the layer table with shapes, parameters and memory");
   add_model(summary);
+  add_memory_options(summary);
   std::string profile_path;
   summary->add_option("--memory-profile", profile_path,
                       "write the memory alive at each step of one training step to this CSV file");
@@ -651,6 +664,10 @@ int run(int argc, char** argv) {
   std::vector<std::string> overrides;
   if (epochs > 0) overrides.push_back("epochs=" + std::to_string(epochs));
   if (batch_size > 0) overrides.push_back("batch_size=" + std::to_string(batch_size));
+  if (!memory_budget.empty()) overrides.push_back("memory_budget=" + memory_budget);
+  if (swap) overrides.push_back("memory_swap=true");
+  if (!swap_path.empty())
+    overrides.push_back("memory_swap_path=" + std::filesystem::absolute(swap_path).string());
   overrides.insert(overrides.end(), sets.begin(), sets.end());
 
   if (*train) return run_train(model_path, overrides, resume, json_path, no_progress, stream);
