@@ -164,6 +164,11 @@ class Layer {
   // input gradient needs only weights and output gradients say false: the input then dies
   // after calc_gradient instead of living through calc_derivative.
   virtual bool derivative_needs_input(size_t i) const { return backward_needs_input(i); }
+  // Whether running forward again on the same inputs and weights writes the same outputs
+  // and tensors and changes nothing else (no running statistics, no random draws): the
+  // compiler may then drop the output after forward and recompute it before backward
+  // needs it, to meet a memory budget.
+  virtual bool forward_is_repeatable() const { return false; }
 
   // In-place operation; the graph compiler decides (src/graph/in_place.cpp). When true,
   // output 0 may share the memory of input `i`: forward must then be correct with

@@ -77,6 +77,8 @@ struct MemoryReport {
   size_t unswapped_bytes = 0;
   size_t swapped_tensors = 0;
   size_t swap_bytes_per_step = 0;
+  // Without swap (the arena was above the budget): outputs recomputed before backward.
+  size_t recomputed_tensors = 0;
 };
 
 // One layer's tensors by kind, in bytes: sums of tensor sizes, each rounded up to the

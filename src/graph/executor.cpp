@@ -27,6 +27,9 @@ Executor::Executor(CompiledGraph& graph, const Optimizer* optimizer,
   bind();
   initialize_weights(seed);
   if (!graph.swap_gaps.empty()) swapper_ = std::make_unique<Swapper>(graph, arena_.get());
+  recompute_before_.resize(graph.steps.size());
+  for (const SwapGap& gap : graph.recompute_gaps)
+    recompute_before_[gap.in_before].push_back(gap.node);
 }
 
 Tensor Executor::view(const TensorRef& ref) const {
@@ -156,6 +159,10 @@ void Executor::backward() {
   OptimizerStep update{learning_rate(), iteration_ + 1};
   for (size_t s = graph_.forward_steps; s < graph_.steps.size(); ++s) {
     if (swapper_) swapper_->before_step(s, true);
+    for (size_t node : recompute_before_[s]) {
+      contexts_[node].training_ = true;
+      graph_.nodes[node].layer->forward(contexts_[node]);
+    }
     run_backward_step(s, update);
     if (swapper_) swapper_->after_step(s, true);
   }

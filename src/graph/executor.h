@@ -69,6 +69,8 @@ class Executor {
   const LearningRateScheduler* scheduler_;
   std::unique_ptr<float[], FreeDeleter> arena_;
   std::unique_ptr<Swapper> swapper_;
+  // Per step: nodes whose forward runs again before it (CompiledGraph::recompute_gaps).
+  std::vector<std::vector<size_t>> recompute_before_;
   bool backward_ready_ = false;  // the last forward was a full training forward
   std::vector<RunContext> contexts_;
   std::vector<std::vector<std::vector<Tensor>>> optimizer_state_;  // [node][weight][state]

@@ -553,43 +553,61 @@ class GraphBuilder {
     graph_.lower_bound_bytes = memory_lower_bound(requests);
   }
 
-  // The arena is above the budget: swap tensors out between uses, or explain.
+  // The arena is above the budget: swap tensors out between uses, or recompute them.
   void fit_budget(std::vector<MemoryRequest>& requests, const MemoryPlanner& planner) {
+    const std::vector<MemoryRequest> base = requests;
     const size_t budget = options_.memory_budget;
-    if (!options_.memory_swap)
-      throw MemoryBudgetError("the planned arena of " + describe_bytes(graph_.plan.arena_bytes) +
-                              " is above memory_budget " + describe_bytes(budget) +
-                              ": raise the budget, or set memory_swap = true so that tensors "
-                              "wait on disk between their uses");
     SwapOptions swap;
     swap.budget = budget;
     swap.lookahead = options_.swap_lookahead;
-    SwapPlanResult result = plan_with_swap(requests, swap_touches(), swap, planner);
+    if (options_.memory_swap) {
+      SwapPlanResult result = plan_with_swap(requests, swap_touches(), swap, planner);
+      if (!result.fits) throw_budget_error(result, "trains in with swap", "");
+      graph_.plan = std::move(result.plan);
+      graph_.swap_gaps = std::move(result.gaps);
+      graph_.swap_write_overlap = result.timing.write_overlap;
+      graph_.swap_directory = options_.swap_directory;
+      return;
+    }
+    const std::vector<SwapGap> candidates = recompute_candidates();
+    SwapPlanResult result = choose_gaps(base, requests, candidates, budget, planner,
+                                        [&](const std::vector<bool>& chosen, size_t g) {
+                                          return recompute_allowed(candidates, chosen, g);
+                                        });
     if (!result.fits) {
-      size_t persistent = 0;
-      for (const GraphTensor& tensor : graph_.tensors)
-        if (tensor.kind == TensorKind::weight || tensor.kind == TensorKind::optimizer_state)
-          persistent += align_up(tensor.shape.bytes());
-      const Step& peak = graph_.steps.at(result.peak_step);
-      throw MemoryBudgetError(
-          "memory_budget " + describe_bytes(budget) + " is below the smallest arena this model " +
-          "trains in with swap: set memory_budget to at least " +
-          describe_bytes(result.smallest_arena) + ". The most memory is needed at step " +
-          std::to_string(result.peak_step) + " (layer '" + graph_.nodes[peak.node].name + "', " +
-          phase_name(peak.phase) + "); weights and optimizer state, which stay in memory, take " +
-          describe_bytes(persistent));
+      std::vector<MemoryRequest> with_swap = base;
+      swap.budget = 0;  // as small as it gets
+      const SwapPlanResult swapped = plan_with_swap(with_swap, swap_touches(), swap, planner);
+      throw_budget_error(result, "trains in by recomputing layer outputs",
+                         ", or set memory_swap = true so that tensors wait on disk between their "
+                         "uses (then at least " +
+                             describe_bytes(swapped.smallest_arena) + ")");
     }
     graph_.plan = std::move(result.plan);
-    graph_.swap_gaps = std::move(result.gaps);
-    graph_.swap_write_overlap = result.timing.write_overlap;
-    graph_.swap_directory = options_.swap_directory;
+    graph_.recompute_gaps = std::move(result.gaps);
+    for (size_t t = 0; t < graph_.tensors.size(); ++t)
+      if (requests[t].bytes > 0) graph_.tensors[t].last = requests[t].last;
   }
 
-  // Per tensor, the steps between which it may wait on disk; empty for tensors that must
-  // stay: aliases (their storage tensor moves), weights and optimizer state (they persist
-  // across iterations), and what callers read or write outside the steps (results,
-  // predictions, labels, external and input gradients).
-  std::vector<std::vector<size_t>> swap_touches() const {
+  [[noreturn]] void throw_budget_error(const SwapPlanResult& result, const std::string& how,
+                                       const std::string& alternative) const {
+    size_t persistent = 0;
+    for (const GraphTensor& tensor : graph_.tensors)
+      if (tensor.kind == TensorKind::weight || tensor.kind == TensorKind::optimizer_state)
+        persistent += align_up(tensor.shape.bytes());
+    const Step& peak = graph_.steps.at(result.peak_step);
+    throw MemoryBudgetError(
+        "memory_budget " + describe_bytes(options_.memory_budget) +
+        " is below the smallest arena this model " + how + ": set memory_budget to at least " +
+        describe_bytes(result.smallest_arena) + alternative +
+        ". The most memory is needed at step " + std::to_string(result.peak_step) + " (layer '" +
+        graph_.nodes[peak.node].name + "', " + phase_name(peak.phase) +
+        "); weights and optimizer state, which stay in memory, take " + describe_bytes(persistent));
+  }
+
+  // What callers read or write outside the steps (results, predictions, labels, external
+  // and input gradients): such tensors stay in memory. By storage tensor.
+  std::vector<bool> kept_tensors() const {
     std::vector<bool> keep(graph_.tensors.size(), false);
     auto keep_storage = [&](int id) {
       if (id >= 0) keep[graph_.storage(id)] = true;
@@ -600,6 +618,14 @@ class GraphBuilder {
       for (int id : *ids) keep_storage(id);
     for (const GraphNode& node : graph_.nodes)
       if (node.layer->is_loss()) keep_storage(node.inputs[0].id);
+    return keep;
+  }
+
+  // Per tensor, the steps between which it may wait on disk; empty for tensors that must
+  // stay: aliases (their storage tensor moves), weights and optimizer state (they persist
+  // across iterations), and kept_tensors.
+  std::vector<std::vector<size_t>> swap_touches() const {
+    const std::vector<bool> keep = kept_tensors();
     std::vector<std::vector<size_t>> touches(graph_.tensors.size());
     for (size_t t = 0; t < graph_.tensors.size(); ++t) {
       const GraphTensor& tensor = graph_.tensors[t];
@@ -609,6 +635,76 @@ class GraphBuilder {
       touches[t] = tensor.touches;
     }
     return touches;
+  }
+
+  // Outputs that could be dropped after their last forward use and recomputed before their
+  // first backward use: the single output of a layer with a repeatable forward, memory of
+  // its own (nothing in place over it), not kept, whose producer's inputs and saved
+  // tensors are still intact then. SwapGap::scratch: the producer's forward-only tensors.
+  std::vector<SwapGap> recompute_candidates() const {
+    const std::vector<bool> keep = kept_tensors();
+    std::vector<bool> shared(graph_.tensors.size(), false);
+    for (const GraphTensor& tensor : graph_.tensors)
+      if (tensor.alias_of >= 0) shared[tensor.alias_of] = true;
+    auto alive_at = [&](int id, size_t step) {
+      const GraphTensor& storage = graph_.tensors[graph_.storage(id)];
+      return graph_.tensors[id].overwritten_by < 0 && storage.overwritten_by < 0 &&
+             storage.first != kNoStep && storage.first <= step && step <= storage.last;
+    };
+    std::vector<SwapGap> gaps;
+    for (size_t n = 0; n < graph_.nodes.size(); ++n) {
+      const GraphNode& node = graph_.nodes[n];
+      if (!node.run_forward || node.layer->is_loss() || !node.layer->forward_is_repeatable() ||
+          node.outputs.size() != 1)
+        continue;
+      const int output = node.outputs[0].id;
+      const GraphTensor& tensor = graph_.tensors[output];
+      if (keep[output] || shared[output] || tensor.alias_of >= 0 || tensor.first == kNoStep)
+        continue;
+      size_t out_after = kNoStep, in_before = kNoStep;
+      for (size_t step : tensor.touches) {
+        if (step < graph_.forward_steps)
+          out_after = step;
+        else if (in_before == kNoStep)
+          in_before = step;
+      }
+      if (out_after == kNoStep || in_before == kNoStep || in_before < out_after + 2) continue;
+      bool intact = true;
+      for (const TensorRef& input : node.inputs) intact = intact && alive_at(input.id, in_before);
+      SwapGap gap;
+      for (size_t t = 0; t < node.tensors.size(); ++t) {
+        if (tensor_lifespans_[n][t] == Lifespan::forward)
+          gap.scratch.push_back(static_cast<size_t>(node.tensors[t].id));
+        else if (tensor_lifespans_[n][t] == Lifespan::forward_to_backward)
+          intact = intact && alive_at(node.tensors[t].id, in_before);
+      }
+      if (!intact) continue;
+      gap.request = static_cast<size_t>(output);
+      gap.out_after = out_after;
+      gap.read_from = in_before;
+      gap.in_before = in_before;
+      gap.recompute = true;
+      gap.node = n;
+      gaps.push_back(gap);
+    }
+    return gaps;
+  }
+
+  // A recomputation reads its producer's inputs: none of them may be out of memory for
+  // another recomputation then, and this one's output may not be out when another's
+  // producer reads it.
+  bool recompute_allowed(const std::vector<SwapGap>& gaps, const std::vector<bool>& chosen,
+                         size_t g) const {
+    auto reads = [&](const SwapGap& reader, const SwapGap& dropped) {
+      const StepRange out = dropped.absent();
+      if (reader.in_before < out.first || reader.in_before > out.last) return false;
+      for (const TensorRef& input : graph_.nodes[reader.node].inputs)
+        if (static_cast<size_t>(graph_.storage(input.id)) == dropped.request) return true;
+      return false;
+    };
+    for (size_t h = 0; h < gaps.size(); ++h)
+      if (chosen[h] && (reads(gaps[g], gaps[h]) || reads(gaps[h], gaps[g]))) return false;
+    return true;
   }
 
   static std::string describe_bytes(size_t bytes) {

@@ -117,6 +117,10 @@ struct CompiledGraph {
   // (SwapGap::request: its id) is on disk, sorted by SwapGap::out_after. Empty when the
   // arena fits the budget without swapping.
   std::vector<SwapGap> swap_gaps;
+  // Recomputation (memory_budget without memory_swap): outputs dropped after their last
+  // forward use and recomputed by their producer's forward (SwapGap::node) before step
+  // SwapGap::in_before; sorted by out_after.
+  std::vector<SwapGap> recompute_gaps;
   bool swap_write_overlap = true;  // SwapGap::write_overlap of every gap
   std::string swap_directory;
   size_t memory_budget = 0;
@@ -142,8 +146,10 @@ struct CompileOptions {
   // Run elementwise layers in their input's memory where nothing else reads it, and let
   // their input gradients share their output gradient's memory (src/graph/in_place.h).
   bool in_place = true;
-  // Bytes the arena may take; 0: no limit. A plan above it is an error naming the smallest
-  // feasible budget, unless memory_swap lets tensors wait on disk between uses.
+  // Bytes the arena may take; 0: no limit. Above it, memory_swap lets tensors wait on disk
+  // between uses; without it, outputs of layers with a repeatable forward are recomputed
+  // before backward needs them. A budget neither meets is an error naming the smallest
+  // feasible one.
   size_t memory_budget = 0;
   bool memory_swap = false;
   std::string swap_directory = "";  // where the (unnamed) swap file lives; empty: $TMPDIR or /tmp

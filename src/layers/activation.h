@@ -27,6 +27,7 @@ class ActivationLayer : public Layer {
   void forward(RunContext& context) override;
   void calc_derivative(RunContext& context) override;
   bool backward_needs_input(size_t) const override { return derivative_reads_input(); }
+  bool forward_is_repeatable() const override { return true; }
   bool backward_needs_output(size_t) const override { return derivative_reads_output(); }
   // activation_forward/backward work in place; the derivative must not read the input.
   bool supports_in_place(size_t) const override { return !derivative_reads_input(); }

@@ -16,6 +16,7 @@ class AdditionLayer : public Layer {
   void forward(RunContext& context) override;
   void calc_derivative(RunContext& context) override;
   bool backward_needs_input(size_t) const override { return false; }
+  bool forward_is_repeatable() const override { return true; }
   // Forward writes x0 + x1 first, so only inputs 0 and 1 may share the output's memory.
   bool supports_in_place(size_t i) const override { return i < 2; }
   // One input gradient may be dL/d(output) itself; the others are copied from it.

@@ -24,6 +24,7 @@ class ConcatLayer : public Layer {
   void forward(RunContext& context) override;
   void calc_derivative(RunContext& context) override;
   bool backward_needs_input(size_t) const override { return false; }
+  bool forward_is_repeatable() const override { return true; }
 
  private:
   void check_shapes(const FinalizeContext& context) const;

@@ -41,6 +41,7 @@ class Conv2DLayer : public Layer, private ConvProperties {
   void calc_gradient(RunContext& context) override;
   // Only calc_gradient reads the input (to unfold it again); a frozen layer does not.
   bool backward_needs_input(size_t) const override { return trainable_; }
+  bool forward_is_repeatable() const override { return true; }
   bool derivative_needs_input(size_t) const override { return false; }
   bool backward_needs_output(size_t) const override { return activation_.needs_output(); }
 

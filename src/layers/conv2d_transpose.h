@@ -49,6 +49,7 @@ class Conv2DTransposeLayer : public Layer, private ConvProperties {
   void calc_gradient(RunContext& context) override;
   // Only calc_gradient reads the input (dW = X * im2col(dY)^T); a frozen layer does not.
   bool backward_needs_input(size_t) const override { return trainable_; }
+  bool forward_is_repeatable() const override { return true; }
   bool derivative_needs_input(size_t) const override { return false; }
   bool backward_needs_output(size_t) const override { return activation_.needs_output(); }
 

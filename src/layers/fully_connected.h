@@ -26,6 +26,7 @@ class FullyConnectedLayer : public Layer {
   bool backward_needs_output(size_t) const override { return activation_.needs_output(); }
   // Only calc_gradient reads the input; a frozen layer does not.
   bool backward_needs_input(size_t) const override { return trainable_; }
+  bool forward_is_repeatable() const override { return true; }
   bool derivative_needs_input(size_t) const override { return false; }
 
  private:

@@ -42,6 +42,7 @@ class Pooling2DLayer : public Layer {
   void forward(RunContext& context) override;
   void calc_derivative(RunContext& context) override;
   bool backward_needs_input(size_t) const override { return false; }
+  bool forward_is_repeatable() const override { return true; }
 
  private:
   enum class Pooling { max, average, global_max, global_average };

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -24,7 +25,16 @@ struct SwapGap {
   size_t read_from = 0;  // the step at whose start the read back is queued
   size_t in_before = 0;  // the next use, which waits for the read
   bool write_overlap = true;
-  StepRange absent() const { return {out_after + (write_overlap ? 2 : 1), read_from - 1}; }
+  // Recomputation instead of a transfer: nothing is written; before step in_before the
+  // tensor's producer runs its forward again (`node`, for the graph), whose forward-only
+  // `scratch` requests then live at in_before too (out of memory in between).
+  bool recompute = false;
+  size_t node = 0;
+  std::vector<size_t> scratch;
+  StepRange absent() const {
+    if (recompute) return {out_after + 1, in_before - 1};
+    return {out_after + (write_overlap ? 2 : 1), read_from - 1};
+  }
 };
 
 struct SwapOptions {
@@ -54,6 +64,18 @@ struct SwapPlanResult {
 SwapPlanResult plan_with_swap(std::vector<MemoryRequest>& requests,
                               const std::vector<std::vector<size_t>>& touches,
                               const SwapOptions& options, const MemoryPlanner& planner);
+
+// Whether gap `g` may be chosen besides the gaps chosen so far.
+using GapAllowed = std::function<bool(const std::vector<bool>& chosen, size_t g)>;
+
+// The greedy choice behind plan_with_swap, for any candidate gaps: `base` are the
+// requests without gaps; `requests` receive the chosen gaps' absent ranges (recompute
+// scratch: its lifetime extended to in_before, absent in between). Never chooses a gap
+// `allowed` refuses (when given). `timing` of the result is left default.
+SwapPlanResult choose_gaps(const std::vector<MemoryRequest>& base,
+                           std::vector<MemoryRequest>& requests, const std::vector<SwapGap>& gaps,
+                           size_t budget, const MemoryPlanner& planner,
+                           const GapAllowed& allowed = {});
 
 // Bytes in memory at each step of `steps` (aligned sizes, absent ranges left out).
 std::vector<size_t> live_bytes_per_step(const std::vector<MemoryRequest>& requests, size_t steps);

@@ -511,6 +511,7 @@ MemoryReport Model::memory() const {
     report.swap_bytes_per_step += graph.tensors[gap.request].shape.bytes();
   }
   report.swapped_tensors = static_cast<size_t>(std::count(swapped.begin(), swapped.end(), true));
+  report.recomputed_tensors = graph.recompute_gaps.size();
   return report;
 }
 
@@ -611,6 +612,11 @@ void Model::summary(std::ostream& out) const {
         << format_bytes(report.swap_bytes_per_step) << " written and read back per step, to fit "
         << "memory_budget " << format_bytes(report.budget_bytes)
         << " (without swap: " << format_bytes(report.unswapped_bytes) << ")\n";
+  else if (report.recomputed_tensors > 0)
+    out << "Recompute: " << report.recomputed_tensors
+        << " layer output(s) dropped after forward and recomputed before backward, to fit "
+        << "memory_budget " << format_bytes(report.budget_bytes)
+        << " (without: " << format_bytes(report.unswapped_bytes) << ")\n";
   else if (report.budget_bytes > 0)
     out << "Memory budget: " << format_bytes(report.budget_bytes)
         << " (the plan fits without swap)\n";

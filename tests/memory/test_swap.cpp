@@ -326,15 +326,43 @@ TEST(Swap, ABudgetBelowTheSmallestNamesTheSmallestThatWorks) {
                MemoryBudgetError);
 }
 
-TEST(Swap, ABudgetWithoutSwapAboveThePlanIsAnErrorNamingMemorySwap) {
+TEST(Recompute, ABudgetWithoutSwapRecomputesOutputsAndTrainsBitForBitAlike) {
+  const size_t planned = planned_arena();
+  const TrainedRun reference = train(*deep_cnn({}));
+  const size_t budget = planned * 7 / 10;
+  auto model = deep_cnn({"memory_budget=" + std::to_string(budget)});
+  const MemoryReport memory = model->memory();
+  EXPECT_LE(memory.planned_bytes, budget);
+  EXPECT_GT(memory.recomputed_tensors, 3u);
+  EXPECT_EQ(memory.swapped_tensors, 0u);
+  expect_identical(train(*model), reference);
+}
+
+TEST(Recompute, TrainingStepsAllocateNothing) {
+  auto model = deep_cnn({"memory_budget=" + std::to_string(planned_arena() * 7 / 10)});
+  model->initialize();
+  model->trainStep();
+  testing::AllocationCounter counter;
+  for (int step = 0; step < 3; ++step) model->trainStep();
+  EXPECT_EQ(counter.count(), 0u);
+}
+
+TEST(Recompute, ABudgetBelowWhatRecomputingReachesNamesBothWays) {
+  std::string message;
   try {
     deep_cnn({"memory_budget=100KiB"});
     FAIL() << "expected MemoryBudgetError";
   } catch (const MemoryBudgetError& error) {
-    const std::string message = error.what();
-    EXPECT_NE(message.find("memory_swap = true"), std::string::npos) << message;
-    EXPECT_NE(message.find("above memory_budget 102400 bytes"), std::string::npos) << message;
+    message = error.what();
   }
+  EXPECT_NE(message.find("by recomputing"), std::string::npos) << message;
+  EXPECT_NE(message.find("memory_swap = true"), std::string::npos) << message;
+  const size_t smallest = named_budget(message);
+  ASSERT_GT(smallest, 102400u);
+  auto model = deep_cnn({"memory_budget=" + std::to_string(smallest)});
+  EXPECT_LE(model->memory().planned_bytes, smallest);
+  EXPECT_GT(model->memory().recomputed_tensors, 0u);
+  expect_identical(train(*model), train(*deep_cnn({})));
 }
 
 TEST(Swap, AMissingOrUnusableSwapFolderIsAClearError) {
