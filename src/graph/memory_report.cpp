@@ -44,6 +44,10 @@ std::vector<MemoryProfileRow> memory_profile(const CompiledGraph& graph) {
     const size_t bytes = align_up(tensor.shape.bytes());
     if (bytes == 0) continue;
     for (size_t s = tensor.first; s <= tensor.last && s < rows.size(); ++s) {
+      const bool swapped_out =
+          std::any_of(tensor.absent.begin(), tensor.absent.end(),
+                      [&](const StepRange& r) { return r.first <= s && s <= r.last; });
+      if (swapped_out) continue;  // on disk, or to be recomputed: its bytes serve others
       rows[s].live_bytes += bytes;
       rows[s].high_water_bytes = std::max(rows[s].high_water_bytes, tensor.offset + bytes);
     }

@@ -283,6 +283,18 @@ TEST(Swap, AQuarterOfThePlannedArenaTrainsBitForBitAlike) {
   }
 }
 
+TEST(Swap, TheMemoryProfileLeavesSwappedTensorsOut) {
+  auto model = deep_cnn({"memory_budget=" + std::to_string(planned_arena() / 4),
+                         "memory_swap=true"});
+  size_t most_live = 0, highest = 0;
+  for (const MemoryProfileStep& step : model->memoryProfile()) {
+    most_live = std::max(most_live, step.live_bytes);
+    highest = std::max(highest, step.high_water_bytes);
+  }
+  EXPECT_EQ(most_live, model->memory().lower_bound_bytes);
+  EXPECT_LE(highest, model->memory().planned_bytes);
+}
+
 TEST(Swap, ABudgetTheArenaFitsNeedsNoSwap) {
   auto model = deep_cnn({"memory_budget=" + std::to_string(planned_arena()), "memory_swap=true"});
   EXPECT_EQ(model->memory().swapped_tensors, 0u);

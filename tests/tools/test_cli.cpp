@@ -362,6 +362,28 @@ TEST_F(Cli, TrainReportsPlannedAndMeasuredMemory) {
   EXPECT_LE(memory.planned_bytes, memory.naive_bytes);
 }
 
+TEST_F(Cli, MemoryBudgetAndSwapFlags) {
+  // A budget nothing can meet: exit 1, one line naming the smallest that works.
+  const CliRun refused = run({"summary", path("model.ini"), "--memory-budget", "1KiB", "--swap"});
+  EXPECT_EQ(refused.exit_code, 1);
+  const size_t at = refused.err.find("set memory_budget to at least ");
+  ASSERT_NE(at, std::string::npos) << refused.err;
+  const std::string smallest = std::to_string(std::stoull(refused.err.substr(at + 30)));
+  EXPECT_EQ(run({"summary", path("model.ini"), "--memory-budget", "lots"}).exit_code, 1);
+
+  const CliRun plain = succeed(
+      {"train", path("model.ini"), "--epochs", "1", "--no-progress", "--json", path("plain.json")});
+  const CliRun swapped =
+      succeed({"train", path("model.ini"), "--epochs", "1", "--no-progress", "--memory-budget",
+               smallest, "--swap", "--swap-path", path(""), "--json", path("swap.json")});
+  const auto a = parse_flat_json(read_text(path("plain.json")));
+  const auto b = parse_flat_json(read_text(path("swap.json")));
+  EXPECT_EQ(a.at("loss"), b.at("loss")) << "swap changes nothing but memory";
+  EXPECT_EQ(number(b, "memory_budget_bytes"), std::stod(smallest));
+  EXPECT_LE(number(b, "planned_peak_bytes"), std::stod(smallest));
+  EXPECT_EQ(a.count("memory_budget_bytes"), 0u);
+}
+
 TEST_F(Cli, SummaryShowsMemoryByLayerAndWritesTheProfile) {
   const CliRun result =
       succeed({"summary", path("model.ini"), "--memory-profile", path("profile.csv")});

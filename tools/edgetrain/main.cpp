@@ -395,6 +395,13 @@ int run_train(const std::string& model_path, std::vector<std::string> overrides,
   json.add("planned_peak_bytes", static_cast<double>(memory.planned_bytes));
   json.add("lower_bound_bytes", static_cast<double>(memory.lower_bound_bytes));
   json.add("naive_bytes", static_cast<double>(memory.naive_bytes));
+  if (memory.budget_bytes > 0) {
+    json.add("memory_budget_bytes", static_cast<double>(memory.budget_bytes));
+    json.add("unswapped_bytes", static_cast<double>(memory.unswapped_bytes));
+    json.add("swapped_tensors", static_cast<double>(memory.swapped_tensors));
+    json.add("swap_bytes_per_step", static_cast<double>(memory.swap_bytes_per_step));
+    json.add("recomputed_tensors", static_cast<double>(memory.recomputed_tensors));
+  }
   json.add("baseline_rss_kib", static_cast<double>(baseline_rss_kib));
   json.add("peak_rss_kib", static_cast<double>(training_peak_rss_kib));
   if (!result.interrupted && !result.weights_path.empty()) {
