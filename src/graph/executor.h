@@ -48,7 +48,9 @@ class Executor {
   float last_gradient_norm() const { return last_gradient_norm_; }
 
  private:
-  struct FreeDeleter {
+  // Unmaps the arena's anonymous mapping of `bytes`.
+  struct ArenaDeleter {
+    size_t bytes;
     void operator()(float* p) const;
   };
 
@@ -63,7 +65,7 @@ class Executor {
   CompiledGraph& graph_;
   const Optimizer* optimizer_;
   const LearningRateScheduler* scheduler_;
-  std::unique_ptr<float[], FreeDeleter> arena_;
+  std::unique_ptr<float[], ArenaDeleter> arena_;
   std::vector<RunContext> contexts_;
   std::vector<std::vector<std::vector<Tensor>>> optimizer_state_;  // [node][weight][state]
   size_t batch_;
