@@ -14,18 +14,21 @@ run whose arena is held under a quarter of its planned peak by swapping to disk.
     bench/memory/run.sh                      # memory view, all models
     python3 bench/compare/compare.py --models cnn,mlp --rounds 2
 
-Peak RSS is the child's ru_maxrss as GNU time (/usr/bin/time, Debian's `time`) reports it.
-Not the ru_maxrss that wait4() would give this script: Linux carries the peak RSS of the
-process that forks a child into that child's ru_maxrss when it execs, so every child of
-this Python process (10-15 MiB resident) would seem to use at least that much, which
-hides most of a small model's memory. GNU time, a small C program, starts the child
-instead: the floor it adds (about 2 MiB) is below any figure measured here. Baselines are each
-program's own peak RSS once the model is built, as it reports it: NNTrainer's `--no-train`
-run (load, compile, initialize; its "peak_rss_mib", the figure the issue quotes),
-PyTorch's `--no-train` run (import torch, build the model and its optimizer; getrusage),
-and edgetrain's baseline_rss_kib in its --json output (the training process right after
-the model file is loaded and the graph compiled, before the arena is allocated and data is
-opened: the point at which NNTrainer's baseline is taken).
+Peak RSS is the child's ru_maxrss as GNU time (/usr/bin/time, Debian's `time`) reports
+it, not the ru_maxrss that wait4() would give this script: Linux carries the peak RSS of
+the memory a process had before exec into its ru_maxrss, and a child of this Python
+process (10-15 MiB resident) starts with Python's memory, so every figure would be at
+least that, hiding most of a small model's memory. GNU time, a small C program, starts
+the child instead: the floor it adds (about 2 MiB) is below any figure measured here.
+
+Baselines are each program's own peak RSS once the model is built, as it reports it:
+NNTrainer's `--no-train` run (load, compile, initialize, which allocates its weights; its
+"peak_rss_mib", the figure the issue quotes), PyTorch's `--no-train` run (import torch,
+build the model and its optimizer; getrusage), and edgetrain's baseline_rss_kib in its
+--json output (the training process right after the model is compiled and initialized,
+before any dataset is opened or any step run: NNTrainer's point). Both then hold the
+weights; edgetrain's arena pages become resident only when first touched, so its
+activations, gradients and optimizer state count as training memory.
 """
 import argparse
 import json
