@@ -14,13 +14,21 @@ run whose arena is held under a quarter of its planned peak by swapping to disk.
     bench/memory/run.sh                      # memory view, all models
     python3 bench/compare/compare.py --models cnn,mlp --rounds 2
 
-Peak RSS is the ru_maxrss that wait4() reports for the child. Baselines are each
-program's own peak RSS once the model is built, as it reports it: NNTrainer's `--no-train`
-run (load, compile, initialize; its "peak_rss_mib", the figure the issue quotes),
-PyTorch's `--no-train` run (import torch, build the model and its optimizer; getrusage),
-and edgetrain's baseline_rss_kib in its --json output (the training process right after
-the model file is loaded and the graph compiled, before the arena is allocated and data is
-opened: the point at which NNTrainer's baseline is taken).
+Peak RSS is the child's ru_maxrss as GNU time (/usr/bin/time, Debian's `time`) reports
+it, not the ru_maxrss that wait4() would give this script: Linux carries the peak RSS of
+the memory a process had before exec into its ru_maxrss, and a child of this Python
+process (10-15 MiB resident) starts with Python's memory, so every figure would be at
+least that, hiding most of a small model's memory. GNU time, a small C program, starts
+the child instead: the floor it adds (about 2 MiB) is below any figure measured here.
+
+Baselines are each program's own peak RSS once the model is built, as it reports it:
+NNTrainer's `--no-train` run (load, compile, initialize, which allocates its weights; its
+"peak_rss_mib", the figure the issue quotes), PyTorch's `--no-train` run (import torch,
+build the model and its optimizer; getrusage), and edgetrain's baseline_rss_kib in its
+--json output (the training process right after the model is compiled and initialized,
+before any dataset is opened or any step run: NNTrainer's point). Both then hold the
+weights; edgetrain's arena pages become resident only when first touched, so its
+activations, gradients and optimizer state count as training memory.
 """
 import argparse
 import json
@@ -34,6 +42,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 CLI = os.path.join(ROOT, "build", "bin", "edgetrain")
+GNU_TIME = "/usr/bin/time"
 DEFAULT_PEER = os.path.normpath(os.path.join(ROOT, "..", "shared", "peers", "nntrainer"))
 MODELS = ["cnn", "mlp", "vae", "resnet"]
 DESCRIPTIONS = {
@@ -51,19 +60,19 @@ TORCH_SETTINGS = [
 
 
 def run_child(command, env_extra=None):
-    """Runs `command`; returns (stdout, wall seconds, peak RSS in KiB)."""
+    """Runs `command` under GNU time; returns (stdout, wall seconds, peak RSS in KiB)."""
     env = dict(os.environ, **(env_extra or {}))
     start = time.perf_counter()
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        child = subprocess.Popen(command, stdout=out, stderr=err, env=env)
-        _, status, usage = os.wait4(child.pid, 0)
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
+            tempfile.NamedTemporaryFile("r") as peak:
+        code = subprocess.run([GNU_TIME, "-f", "%M", "-o", peak.name] + command, stdout=out,
+                              stderr=err, env=env).returncode
         wall = time.perf_counter() - start
-        code = os.waitstatus_to_exitcode(status)
         if code != 0:
             err.seek(0)
             sys.exit(f"{' '.join(command)} failed ({code}):\n{err.read().decode()[-3000:]}")
         out.seek(0)
-        return out.read().decode(), wall, usage.ru_maxrss
+        return out.read().decode(), wall, int(peak.read().split()[-1])
 
 
 def model_file(model):
@@ -252,6 +261,8 @@ def main():
             sys.exit(f"unknown model '{m}': choose from {', '.join(MODELS)}")
     if not os.access(CLI, os.X_OK):
         sys.exit(f"{CLI} is missing: build first (bash scripts/setup.sh)")
+    if not os.access(GNU_TIME, os.X_OK):
+        sys.exit(f"{GNU_TIME} is missing: apt-get install time (bash scripts/setup.sh does)")
     have_torch = not args.no_pytorch and subprocess.run(
         [sys.executable, "-c", "import torch"], capture_output=True).returncode == 0
     if not have_torch and not args.no_pytorch:

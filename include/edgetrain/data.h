@@ -352,7 +352,8 @@ class DataLoader {
   Options options_;
   bool prefetch_;
   Rng rng_;
-  std::vector<size_t> order_;
+  // Sample indices; 32 bits, half the memory of size_t (234 KiB less for 60,000 samples).
+  std::vector<uint32_t> order_;
   size_t position_ = 0;
   bool started_ = false;
   // The batch tensors the views were made from, and the views: sample b's input views

@@ -2,6 +2,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <exception>
+#include <limits>
 #include <mutex>
 #include <numeric>
 #include <thread>
@@ -185,9 +186,12 @@ DataLoader::DataLoader(Dataset& data, Options options)
     : data_(data),
       options_(options),
       prefetch_(options.prefetch.value_or(data.streams())),
-      rng_(options.seed),
-      order_(data.size()) {
+      rng_(options.seed) {
   if (options_.batch_size == 0) throw DataError("DataLoader: batch_size must be at least 1");
+  if (data.size() > std::numeric_limits<uint32_t>::max())
+    throw DataError("DataLoader: " + std::to_string(data.size()) + " samples; at most " +
+                    std::to_string(std::numeric_limits<uint32_t>::max()) + " are supported");
+  order_.resize(data.size());
 }
 
 DataLoader::~DataLoader() = default;
@@ -205,7 +209,7 @@ size_t DataLoader::batch_at(size_t position) const {
 
 void DataLoader::start_epoch() {
   if (prefetcher_) prefetcher_->cancel();
-  std::iota(order_.begin(), order_.end(), size_t{0});
+  std::iota(order_.begin(), order_.end(), uint32_t{0});
   if (options_.shuffle)
     for (size_t i = order_.size(); i > 1; --i) std::swap(order_[i - 1], order_[rng_.below(i)]);
   position_ = 0;

@@ -1,15 +1,15 @@
 #include "graph/executor.h"
 
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <cmath>
-#include <cstdlib>
-#include <cstring>
 
 #include "edgetrain/error.h"
 
 namespace edgetrain {
 
-void Executor::FreeDeleter::operator()(float* p) const { std::free(p); }
+void Executor::ArenaDeleter::operator()(float* p) const { ::munmap(p, bytes); }
 
 Executor::Executor(CompiledGraph& graph, const Optimizer* optimizer,
                    const LearningRateScheduler* scheduler, uint64_t seed)
@@ -18,10 +18,15 @@ Executor::Executor(CompiledGraph& graph, const Optimizer* optimizer,
       scheduler_(scheduler),
       batch_(graph.batch),
       rng_(seed ^ 0x9e3779b97f4a7c15ULL) {
+  // An anonymous mapping is zero-filled (the arena starts zeroed) and page-aligned, and a
+  // page becomes resident only when first touched: the weights once initialized, the
+  // activations and gradients at the first step, never the bytes the plan leaves unused.
+  // Zeroing an allocation instead would make the whole arena resident at construction.
   const size_t bytes = align_up(std::max<size_t>(graph.plan.arena_bytes, kArenaAlignment));
-  arena_.reset(static_cast<float*>(std::aligned_alloc(kArenaAlignment, bytes)));
-  if (!arena_) throw Error("cannot allocate the " + std::to_string(bytes) + "-byte training arena");
-  std::memset(arena_.get(), 0, bytes);
+  void* arena = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (arena == MAP_FAILED)
+    throw Error("cannot allocate the " + std::to_string(bytes) + "-byte training arena");
+  arena_ = std::unique_ptr<float[], ArenaDeleter>(static_cast<float*>(arena), ArenaDeleter{bytes});
   contexts_.resize(graph.nodes.size());
   optimizer_state_.resize(graph.nodes.size());
   bind();

@@ -51,7 +51,9 @@ class Executor {
   float last_gradient_norm() const { return last_gradient_norm_; }
 
  private:
-  struct FreeDeleter {
+  // Unmaps the arena's anonymous mapping of `bytes`.
+  struct ArenaDeleter {
+    size_t bytes;
     void operator()(float* p) const;
   };
 
@@ -67,7 +69,7 @@ class Executor {
   CompiledGraph& graph_;
   const Optimizer* optimizer_;
   const LearningRateScheduler* scheduler_;
-  std::unique_ptr<float[], FreeDeleter> arena_;
+  std::unique_ptr<float[], ArenaDeleter> arena_;
   std::unique_ptr<Swapper> swapper_;
   // Per step: nodes whose forward runs again before it (CompiledGraph::recompute_gaps).
   std::vector<std::vector<size_t>> recompute_before_;

@@ -346,7 +346,7 @@ TEST_F(Cli, TrainReportsPlannedAndMeasuredMemory) {
   EXPECT_TRUE(std::regex_search(result.out,
                                 std::regex(R"(Memory: planned peak [0-9.]+ [KM]?i?B, lower bound )"
                                            R"([0-9.]+ [KM]?i?B, naive sum [0-9.]+ [KM]?i?B; )"
-                                           R"(measured peak RSS [0-9.]+ MiB \(after compile: )")))
+                                           R"(measured peak RSS [0-9.]+ MiB \(model built: )")))
       << result.out;
   const auto json = parse_flat_json(read_text(path("train.json")));
   const double baseline = number(json, "baseline_rss_kib"), peak = number(json, "peak_rss_kib");
@@ -382,6 +382,25 @@ TEST_F(Cli, MemoryBudgetAndSwapFlags) {
   EXPECT_EQ(number(b, "memory_budget_bytes"), std::stod(smallest));
   EXPECT_LE(number(b, "planned_peak_bytes"), std::stod(smallest));
   EXPECT_EQ(a.count("memory_budget_bytes"), 0u);
+}
+
+// The baseline is taken once the model is initialized, as NNTrainer's: it holds the
+// weights, but not the rest of the arena (gradients, Adam's state, activations), whose
+// pages become resident only when a step first touches them.
+TEST_F(Cli, TrainBaselineHoldsTheWeightsButNotTheRestOfTheArena) {
+  auto train = [&](size_t units) {
+    succeed({"train", path("model.ini"), "--epochs", "1", "--no-progress", "--set",
+             "fc1.unit=" + std::to_string(units), "--json", path("train.json")});
+    return parse_flat_json(read_text(path("train.json")));
+  };
+  const size_t units = size_t{1} << 18;  // 4-16-3 widened to 4-262144-3: 7 MiB of weights
+  const auto narrow = train(16), wide = train(units);
+  const double weight_kib = (4.0 * units + units + 3.0 * units + 3) * sizeof(float) / 1024;
+  const double rest_kib = number(wide, "planned_peak_bytes") / 1024 - weight_kib;
+  const double grown_kib = number(wide, "baseline_rss_kib") - number(narrow, "baseline_rss_kib");
+  EXPECT_GT(grown_kib, 0.9 * weight_kib) << "the weights are not in the baseline";
+  EXPECT_LT(grown_kib, weight_kib + 0.5 * rest_kib) << "the whole arena is in the baseline";
+  EXPECT_GT(number(wide, "peak_rss_kib") - number(wide, "baseline_rss_kib"), 0.5 * rest_kib);
 }
 
 TEST_F(Cli, SummaryShowsMemoryByLayerAndWritesTheProfile) {

@@ -101,15 +101,18 @@ struct Session {
   size_t label_size = 0;
   bool stream = false;  // --stream: every data set that can stream does
 
-  // `baseline_rss_kib`, when given, receives the peak RSS after the model file is read and
-  // the graph compiled (shapes, lifetimes, memory plan), before the arena is allocated,
-  // the weights initialized or any dataset opened: NNTrainer's baseline point.
+  // `baseline_rss_kib`, when given, receives the peak RSS once the model is built: the
+  // model file read, the graph compiled and initialized (the arena mapped, the weights
+  // written), before any dataset is opened or any step run. That is NNTrainer's baseline
+  // point (after its initialize, which allocates its weights): the arena's pages become
+  // resident when first touched, so the baseline holds the weights but not the
+  // activations, gradients and optimizer state, which count as training memory.
   Session(const std::string& path, const std::vector<std::string>& overrides,
           size_t* baseline_rss_kib = nullptr)
       : file(load_model_file(path, overrides)) {
     file.model->compile();
-    if (baseline_rss_kib != nullptr) *baseline_rss_kib = peak_rss_kib();
     file.model->initialize();
+    if (baseline_rss_kib != nullptr) *baseline_rss_kib = peak_rss_kib();
     input_shape = file.model->inputs().at(0).shape().with_batch(1);
     if (!file.model->labels().empty()) label_size = file.model->labels()[0].shape().feature_size();
   }
@@ -357,7 +360,7 @@ int run_train(const std::string& model_path, std::vector<std::string> overrides,
             << format_bytes(memory.lower_bound_bytes) << ", naive sum "
             << format_bytes(memory.naive_bytes) << "; measured peak RSS "
             << format_bytes(training_peak_rss_kib * 1024.0)
-            << " (after compile: " << format_bytes(baseline_rss_kib * 1024.0) << ")" << std::endl;
+            << " (model built: " << format_bytes(baseline_rss_kib * 1024.0) << ")" << std::endl;
   // The training data is no longer needed: free it before the test set is read.
   validation_part.reset();
   train_part.reset();
