@@ -33,6 +33,7 @@ activations, gradients and optimizer state count as training memory.
 import argparse
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -193,6 +194,24 @@ def best(runs):
     return dict(fastest, peak_kib=max(r["peak_kib"] for r in runs))
 
 
+def swap_budget(model, planned):
+    """A quarter of the planned arena, or the smallest budget swap reaches when a quarter is
+    below it (the edgetrain summary names it)."""
+    quarter = planned // 4
+    check = subprocess.run([CLI, "summary", model_file(model), "--memory-budget", str(quarter),
+                            "--swap"], capture_output=True, text=True)
+    if check.returncode == 0:
+        return quarter
+    match = re.search(r"set memory_budget to at least (\d+) bytes", check.stderr)
+    if not match:
+        sys.exit(f"edgetrain summary --memory-budget {quarter} --swap failed:\n{check.stderr}")
+    smallest = int(match.group(1))
+    print(f"  {model}: a quarter of the planned arena ({quarter / 2**20:.2f} MiB) is below the "
+          f"smallest arena swap reaches, {smallest / 2**20:.2f} MiB "
+          f"({smallest / planned:.2f} of the plan): using that")
+    return smallest
+
+
 def report(model, args, results, swap):
     print(f"\n## {model}: {DESCRIPTIONS[model]}; batch {args.batch}, {args.epochs} epoch(s), "
           f"best of {args.rounds} round(s)")
@@ -234,8 +253,8 @@ def report(model, args, results, swap):
         print(line)
     if swap:
         runs = best(swap["runs"])
-        print(f"edgetrain with memory_budget {swap['budget'] / 2**20:.2f} MiB (a quarter of the "
-              f"planned arena) and swap: planned arena {fmt(runs.get('planned'), ',')} bytes, "
+        print(f"edgetrain with memory_budget {swap['budget'] / 2**20:.2f} MiB "
+              f"({swap['budget'] / swap['planned']:.2f} of the planned arena) and swap: planned arena {fmt(runs.get('planned'), ',')} bytes, "
               f"peak RSS {mib(runs['peak_kib'])}, time per epoch "
               f"{runs['epoch_s'] / ours['epoch_s']:.2f}x the unconstrained run, "
               f"{'same' if runs['loss'] == ours['loss'] else 'DIFFERENT'} final loss")
@@ -300,10 +319,10 @@ def main():
                           flush=True)
                 if args.swap and results["edgetrain"][-1].get("planned"):
                     planned = results["edgetrain"][0]["planned"]
-                    budget = planned // 4
+                    budget = swap["budget"] if swap else swap_budget(model, planned)
                     run = edgetrain_run(model, args, workdir,
                                         ["--swap", "--memory-budget", str(budget)])
-                    swap = swap or {"budget": budget, "runs": []}
+                    swap = swap or {"budget": budget, "planned": planned, "runs": []}
                     swap["runs"].append(run)
                     print(f"  round {round_index + 1} {model} edgetrain swap: "
                           f"{run['samples_per_s']:.0f} samples/s, {mib(run['peak_kib'])}", flush=True)
