@@ -60,14 +60,14 @@ TORCH_SETTINGS = [
 ]
 
 
-def run_child(command, env_extra=None):
+def run_child(command, env_extra=None, cwd=None):
     """Runs `command` under GNU time; returns (stdout, wall seconds, peak RSS in KiB)."""
     env = dict(os.environ, **(env_extra or {}))
     start = time.perf_counter()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
             tempfile.NamedTemporaryFile("r") as peak:
         code = subprocess.run([GNU_TIME, "-f", "%M", "-o", peak.name] + command, stdout=out,
-                              stderr=err, env=env).returncode
+                              stderr=err, env=env, cwd=cwd).returncode
         wall = time.perf_counter() - start
         if code != 0:
             err.seek(0)
@@ -159,8 +159,9 @@ def nntrainer_ini(model, args, workdir):
 
 def nntrainer_run(model, args, workdir):
     binary = os.path.join(args.nntrainer, "bin", "train_ini")
+    # In the work folder: NNTrainer writes a logs/ folder where it runs.
     out, wall, rss = run_child([binary, nntrainer_ini(model, args, workdir)],
-                               nntrainer_env(args.nntrainer))
+                               nntrainer_env(args.nntrainer), workdir)
     figures = json.loads(out.strip().splitlines()[-1])
     return {
         "samples_per_s": figures["train_samples_per_s"],
@@ -176,7 +177,7 @@ def nntrainer_run(model, args, workdir):
 def nntrainer_baseline(model, args, workdir):
     binary = os.path.join(args.nntrainer, "bin", "train_ini")
     out = run_child([binary, nntrainer_ini(model, args, workdir), "--no-train"],
-                    nntrainer_env(args.nntrainer))[0]
+                    nntrainer_env(args.nntrainer), workdir)[0]
     return round(json.loads(out.strip().splitlines()[-1])["peak_rss_mib"] * 1024)
 
 
