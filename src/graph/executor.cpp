@@ -100,10 +100,13 @@ void Executor::set_batch(size_t batch) {
 }
 
 void Executor::run_forward(size_t step, bool training) {
-  const Step& forward_step = graph_.steps[step];
-  RunContext& context = contexts_[forward_step.node];
+  run_node_forward(graph_.steps[step].node, training);
+}
+
+void Executor::run_node_forward(size_t node, bool training) {
+  RunContext& context = contexts_[node];
   context.training_ = training;
-  graph_.nodes[forward_step.node].layer->forward(context);
+  graph_.nodes[node].layer->forward(context);
 }
 
 void Executor::forward(bool training) {
@@ -164,10 +167,7 @@ void Executor::backward() {
   OptimizerStep update{learning_rate(), iteration_ + 1};
   for (size_t s = graph_.forward_steps; s < graph_.steps.size(); ++s) {
     if (swapper_) swapper_->before_step(s, true);
-    for (size_t node : recompute_before_[s]) {
-      contexts_[node].training_ = true;
-      graph_.nodes[node].layer->forward(contexts_[node]);
-    }
+    for (size_t node : recompute_before_[s]) run_node_forward(node, true);
     run_backward_step(s, update);
     if (swapper_) swapper_->after_step(s, true);
   }

@@ -59,6 +59,7 @@ class Executor {
 
   void bind();
   void run_forward(size_t step, bool training);
+  void run_node_forward(size_t node, bool training);
   void run_backward_step(size_t step, const OptimizerStep& update);
   Tensor view(const TensorRef& ref) const;
   void initialize_weights(uint64_t seed);

@@ -646,7 +646,7 @@ class GraphBuilder {
     std::vector<bool> shared(graph_.tensors.size(), false);
     for (const GraphTensor& tensor : graph_.tensors)
       if (tensor.alias_of >= 0) shared[tensor.alias_of] = true;
-    auto alive_at = [&](int id, size_t step) {
+    auto intact_at = [&](int id, size_t step) {
       const GraphTensor& storage = graph_.tensors[graph_.storage(id)];
       return graph_.tensors[id].overwritten_by < 0 && storage.overwritten_by < 0 &&
              storage.first != kNoStep && storage.first <= step && step <= storage.last;
@@ -670,13 +670,13 @@ class GraphBuilder {
       }
       if (out_after == kNoStep || in_before == kNoStep || in_before < out_after + 2) continue;
       bool intact = true;
-      for (const TensorRef& input : node.inputs) intact = intact && alive_at(input.id, in_before);
+      for (const TensorRef& input : node.inputs) intact = intact && intact_at(input.id, in_before);
       SwapGap gap;
       for (size_t t = 0; t < node.tensors.size(); ++t) {
         if (tensor_lifespans_[n][t] == Lifespan::forward)
           gap.scratch.push_back(static_cast<size_t>(node.tensors[t].id));
         else if (tensor_lifespans_[n][t] == Lifespan::forward_to_backward)
-          intact = intact && alive_at(node.tensors[t].id, in_before);
+          intact = intact && intact_at(node.tensors[t].id, in_before);
       }
       if (!intact) continue;
       gap.request = static_cast<size_t>(output);
