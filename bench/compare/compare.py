@@ -45,12 +45,13 @@ ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 CLI = os.path.join(ROOT, "build", "bin", "edgetrain")
 GNU_TIME = "/usr/bin/time"
 DEFAULT_PEER = os.path.normpath(os.path.join(ROOT, "..", "shared", "peers", "nntrainer"))
-MODELS = ["cnn", "mlp", "vae", "resnet"]
+MODELS = ["cnn", "mlp", "vae", "resnet", "resnet_deep"]
 DESCRIPTIONS = {
     "cnn": "CNN conv8-pool-conv16-pool-fc128-fc10, Adam",
     "mlp": "MLP 784-256-128-10 relu, SGD 0.1",
     "vae": "VAE (models/vae.ini), Adam",
     "resnet": "residual CNN with batch norm, Adam",
+    "resnet_deep": "residual CNN with four blocks (swap at a quarter fits), Adam",
 }
 NNTRAINER_MODELS = {"cnn", "mlp", "resnet"}  # NNTrainer has no reparametrize/VAE loss
 # PyTorch thread settings tried; the fastest is compared (its fastest here: README).

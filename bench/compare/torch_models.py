@@ -60,25 +60,27 @@ class Mlp(torch.nn.Module):
 
 
 class ResidualCnn(torch.nn.Module):
-    """conv-bn-relu 16, one identity block (conv-bn-relu, conv-bn, + shortcut, relu),
-    maxpool 2, conv-bn-relu 32, maxpool 2, fc 10."""
+    """conv-bn-relu 16, `blocks` identity blocks (conv-bn-relu, conv-bn, + shortcut, relu),
+    maxpool 2, conv-bn-relu 32, maxpool 2, fc 10. resnet: 1 block; resnet_deep: 4."""
 
-    def __init__(self):
+    def __init__(self, blocks=1):
         super().__init__()
         self.conv0 = torch.nn.Conv2d(1, 16, 3, padding=1)
         self.bn0 = torch.nn.BatchNorm2d(16)
-        self.conv1a = torch.nn.Conv2d(16, 16, 3, padding=1)
-        self.bn1a = torch.nn.BatchNorm2d(16)
-        self.conv1b = torch.nn.Conv2d(16, 16, 3, padding=1)
-        self.bn1b = torch.nn.BatchNorm2d(16)
+        self.blocks = torch.nn.ModuleList(
+            torch.nn.ModuleList([torch.nn.Conv2d(16, 16, 3, padding=1), torch.nn.BatchNorm2d(16),
+                                 torch.nn.Conv2d(16, 16, 3, padding=1), torch.nn.BatchNorm2d(16)])
+            for _ in range(blocks))
         self.conv2 = torch.nn.Conv2d(16, 32, 3, padding=1)
         self.bn2 = torch.nn.BatchNorm2d(32)
         self.fc = torch.nn.Linear(32 * 7 * 7, 10)
 
     def forward(self, x):
         x = F.relu(self.bn0(self.conv0(x)))
-        y = F.relu(self.bn1a(self.conv1a(x)))
-        x = F.max_pool2d(F.relu(x + self.bn1b(self.conv1b(y))), 2)
+        for conv_a, bn_a, conv_b, bn_b in self.blocks:
+            y = F.relu(bn_a(conv_a(x)))
+            x = F.relu(x + bn_b(conv_b(y)))
+        x = F.max_pool2d(x, 2)
         x = F.max_pool2d(F.relu(self.bn2(self.conv2(x))), 2)
         return self.fc(torch.flatten(x, 1))
 
@@ -88,6 +90,7 @@ MODELS = {
     "cnn": (Cnn, lambda p: torch.optim.Adam(p, lr=1e-3), True),
     "mlp": (Mlp, lambda p: torch.optim.SGD(p, lr=0.1), True),
     "resnet": (ResidualCnn, lambda p: torch.optim.Adam(p, lr=1e-3), True),
+    "resnet_deep": (lambda: ResidualCnn(blocks=4), lambda p: torch.optim.Adam(p, lr=1e-3), True),
     "vae": (Vae, lambda p: torch.optim.Adam(p, lr=1e-3), False),
 }
 

@@ -104,6 +104,26 @@ struct MemoryProfileStep {
   size_t high_water_bytes = 0;  // highest arena byte (offset + aligned size) they use
 };
 
+// Wall time of one layer's phases in the training steps profiled (Model::setProfiling).
+struct LayerTime {
+  std::string layer;
+  std::string type;
+  double forward = 0.0;  // seconds, summed over the steps
+  double calc_derivative = 0.0;
+  double calc_gradient = 0.0;
+  double optimizer = 0.0;  // applying its weight updates
+  double total() const { return forward + calc_derivative + calc_gradient + optimizer; }
+};
+
+struct TrainingProfile {
+  size_t iterations = 0;          // training steps profiled
+  std::vector<LayerTime> layers;  // graph order
+  double clip_gradients = 0.0;    // clip_grad_norm over all gradients
+  double recompute = 0.0;         // forwards run again before backward (memory budget)
+  double swap_wait = 0.0;         // waiting for swap-file transfers (memory_swap)
+  double total() const;
+};
+
 class Model {
  public:
   Model();
@@ -162,6 +182,11 @@ class Model {
   // memory().lower_bound_bytes, the largest high_water_bytes memory().planned_bytes.
   // Needs compile().
   std::vector<MemoryProfileStep> memoryProfile() const;
+
+  // While on, training steps time every layer's phases; turning it on resets the sums.
+  // Evaluation forwards are not counted. Needs initialize().
+  void setProfiling(bool on);
+  TrainingProfile profile() const;
 
   // Lower-level access for custom loops and tests. Views stay valid until the next
   // compile(); they have the compiled batch size.

@@ -14,6 +14,7 @@ namespace edgetrain {
 
 class Model;
 class Dataset;
+struct TrainingProfile;
 
 struct EarlyStopping {
   size_t patience = 0;               // epochs without improvement before stopping; 0: off
@@ -63,6 +64,13 @@ struct TrainResult {
   std::string weights_path;  // empty when save_path is empty
   std::string last_checkpoint;
   std::string best_checkpoint;
+  // Wall time of this call by activity: waiting for the loader's next batch, training
+  // steps (Model::trainStep), validation, and writing checkpoints and weights.
+  size_t batches = 0;  // training steps run by this call
+  double data_seconds = 0.0;
+  double step_seconds = 0.0;
+  double validation_seconds = 0.0;
+  double checkpoint_seconds = 0.0;
 };
 
 class Trainer {
@@ -82,5 +90,11 @@ class Trainer {
   TrainerOptions options_;
   std::ostream& log_;
 };
+
+// The table `edgetrain train --profile` prints: per layer and phase the mean milliseconds
+// of a training step (Model::profile), then clipping, recomputation, swap waits, the rest
+// of the step, data loading, validation and checkpoints, each with its share of the run.
+void print_training_profile(std::ostream& out, const TrainingProfile& profile,
+                            const TrainResult& run);
 
 }  // namespace edgetrain

@@ -3,6 +3,7 @@
 #include <sys/mman.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 
 #include "edgetrain/error.h"
@@ -109,20 +110,36 @@ void Executor::run_node_forward(size_t node, bool training) {
   graph_.nodes[node].layer->forward(context);
 }
 
-void Executor::forward(bool training) {
-  if (!swapper_) {
-    for (size_t s = 0; s < graph_.forward_steps; ++s) run_forward(s, training);
-    backward_ready_ = training;
+template <class Work>
+void Executor::timed(double* seconds, Work&& work) {
+  if (!seconds) {
+    work();
     return;
   }
+  const auto start = std::chrono::steady_clock::now();
+  work();
+  *seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+void Executor::set_profiling(bool on) {
+  profiling_ = on;
+  if (!on) return;
+  step_seconds_.assign(graph_.steps.size(), 0.0);
+  recompute_seconds_ = swap_seconds_ = 0.0;
+  profiled_iterations_ = 0;
+}
+
+void Executor::forward(bool training) {
+  const bool timing = profiling_ && training;
+  double* swap_time = timing ? &swap_seconds_ : nullptr;
   backward_ready_ = false;
-  swapper_->drain();
+  if (swapper_) timed(swap_time, [&] { swapper_->drain(); });
   for (size_t s = 0; s < graph_.forward_steps; ++s) {
-    swapper_->before_step(s, training);
-    run_forward(s, training);
-    swapper_->after_step(s, training);
+    if (swapper_) timed(swap_time, [&] { swapper_->before_step(s, training); });
+    timed(timing ? &step_seconds_[s] : nullptr, [&] { run_forward(s, training); });
+    if (swapper_) timed(swap_time, [&] { swapper_->after_step(s, training); });
   }
-  if (!training) swapper_->drain();
+  if (swapper_ && !training) swapper_->drain();
   backward_ready_ = training;
 }
 
@@ -165,15 +182,21 @@ void Executor::backward() {
     throw StateError(
         "with memory swap, backward() needs a training forward(true) over the whole graph first");
   OptimizerStep update{learning_rate(), iteration_ + 1};
+  const bool timing = profiling_;
+  double* swap_time = timing ? &swap_seconds_ : nullptr;
   for (size_t s = graph_.forward_steps; s < graph_.steps.size(); ++s) {
-    if (swapper_) swapper_->before_step(s, true);
-    for (size_t node : recompute_before_[s]) run_node_forward(node, true);
-    run_backward_step(s, update);
-    if (swapper_) swapper_->after_step(s, true);
+    if (swapper_) timed(swap_time, [&] { swapper_->before_step(s, true); });
+    if (!recompute_before_[s].empty())
+      timed(timing ? &recompute_seconds_ : nullptr, [&] {
+        for (size_t node : recompute_before_[s]) run_node_forward(node, true);
+      });
+    timed(timing ? &step_seconds_[s] : nullptr, [&] { run_backward_step(s, update); });
+    if (swapper_) timed(swap_time, [&] { swapper_->after_step(s, true); });
   }
-  if (swapper_) swapper_->drain();
+  if (swapper_) timed(swap_time, [&] { swapper_->drain(); });
   backward_ready_ = false;
   ++iteration_;
+  if (timing) ++profiled_iterations_;
 }
 
 void Executor::run_backward_step(size_t s, const OptimizerStep& update) {

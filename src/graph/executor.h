@@ -50,6 +50,16 @@ class Executor {
   // With clip_grad_norm: the total gradient norm of the last step, before clipping.
   float last_gradient_norm() const { return last_gradient_norm_; }
 
+  // Profiling: while on, training iterations (forward(true) + backward()) add the wall
+  // time of each step to step_seconds()[step]; turning it on resets the sums. Evaluation
+  // forwards are not counted.
+  void set_profiling(bool on);
+  bool profiling() const { return profiling_; }
+  const std::vector<double>& step_seconds() const { return step_seconds_; }
+  double recompute_seconds() const { return recompute_seconds_; }  // forwards run again
+  double swap_seconds() const { return swap_seconds_; }            // waiting on swap transfers
+  size_t profiled_iterations() const { return profiled_iterations_; }
+
  private:
   // Unmaps the arena's anonymous mapping of `bytes`.
   struct ArenaDeleter {
@@ -66,6 +76,9 @@ class Executor {
   // Scales every weight gradient by max_norm / (norm + 1e-6) when their total L2 norm is
   // above max_norm.
   void clip_gradients(float max_norm);
+  // Runs `work`, adding its wall time to `*seconds` unless `seconds` is null.
+  template <class Work>
+  static void timed(double* seconds, Work&& work);
 
   CompiledGraph& graph_;
   const Optimizer* optimizer_;
@@ -80,6 +93,11 @@ class Executor {
   size_t batch_;
   size_t iteration_ = 0;
   float last_gradient_norm_ = 0.0f;
+  bool profiling_ = false;
+  std::vector<double> step_seconds_;
+  double recompute_seconds_ = 0.0;
+  double swap_seconds_ = 0.0;
+  size_t profiled_iterations_ = 0;
   Rng rng_;
 };
 

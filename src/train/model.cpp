@@ -15,6 +15,7 @@
 #include "graph/memory_report.h"
 #include "kernels/threads.h"
 #include "train/metrics.h"
+#include "train/text_table.h"
 
 namespace edgetrain {
 
@@ -539,6 +540,51 @@ std::vector<MemoryProfileStep> Model::memoryProfile() const {
   return result;
 }
 
+double TrainingProfile::total() const {
+  double seconds = clip_gradients + recompute + swap_wait;
+  for (const LayerTime& layer : layers) seconds += layer.total();
+  return seconds;
+}
+
+void Model::setProfiling(bool on) {
+  require_initialized("setProfiling()");
+  compiled_->executor->set_profiling(on);
+}
+
+TrainingProfile Model::profile() const {
+  require_initialized("profile()");
+  const CompiledGraph& graph = compiled_->graph;
+  const Executor& executor = *compiled_->executor;
+  TrainingProfile profile;
+  profile.iterations = executor.profiled_iterations();
+  profile.recompute = executor.recompute_seconds();
+  profile.swap_wait = executor.swap_seconds();
+  for (const GraphNode& node : graph.nodes) profile.layers.push_back({node.name, node.type});
+  const std::vector<double>& seconds = executor.step_seconds();
+  for (size_t s = 0; s < seconds.size(); ++s) {
+    const Step& step = graph.steps[s];
+    LayerTime& layer = profile.layers[step.node];
+    switch (step.phase) {
+      case Phase::forward:
+        layer.forward += seconds[s];
+        break;
+      case Phase::calc_derivative:
+        layer.calc_derivative += seconds[s];
+        break;
+      case Phase::calc_gradient:
+        layer.calc_gradient += seconds[s];
+        break;
+      case Phase::apply_gradient:
+        layer.optimizer += seconds[s];
+        break;
+      case Phase::clip_gradients:
+        profile.clip_gradients += seconds[s];
+        break;
+    }
+  }
+  return profile;
+}
+
 namespace {
 
 std::string format_bytes(size_t bytes) {
@@ -550,24 +596,6 @@ std::string format_bytes(size_t bytes) {
   else
     text << bytes << " B";
   return text.str();
-}
-
-// Left-aligned columns; a rule under the first row, above and below the table.
-void print_table(std::ostream& out, const std::vector<std::vector<std::string>>& rows) {
-  std::vector<size_t> widths(rows[0].size(), 0);
-  for (const auto& row : rows)
-    for (size_t c = 0; c < row.size(); ++c) widths[c] = std::max(widths[c], row[c].size());
-  size_t line_width = 0;
-  for (size_t width : widths) line_width += width + 2;
-  const std::string rule(line_width, '=');
-  out << rule << "\n";
-  for (size_t r = 0; r < rows.size(); ++r) {
-    for (size_t c = 0; c < rows[r].size(); ++c)
-      out << std::left << std::setw(static_cast<int>(widths[c] + 2)) << rows[r][c];
-    out << "\n";
-    if (r == 0) out << std::string(line_width, '-') << "\n";
-  }
-  out << rule << "\n";
 }
 
 }  // namespace

@@ -273,9 +273,14 @@ TrainResult Trainer::fit(Dataset& train, Dataset* validation, const std::string&
   const Tensor prediction = model_.outputs()[0];
   const size_t epochs = model_.epochs();
 
+  auto seconds_since = [](Clock::time_point start) {
+    return std::chrono::duration<double>(Clock::now() - start).count();
+  };
   auto save_last = [&] {
-    if (!result.last_checkpoint.empty())
-      save_checkpoint(model_, state.to_metadata(), result.last_checkpoint);
+    if (result.last_checkpoint.empty()) return;
+    const auto saving = Clock::now();
+    save_checkpoint(model_, state.to_metadata(), result.last_checkpoint);
+    result.checkpoint_seconds += seconds_since(saving);
   };
   // After SIGINT, once the last checkpoint holds the state.
   auto stop_interrupted = [&](const std::string& where) {
@@ -298,8 +303,14 @@ TrainResult Trainer::fit(Dataset& train, Dataset* validation, const std::string&
 
     const auto start = Clock::now();
     size_t epoch_samples = 0;
-    for (size_t samples; (samples = loader.next_batch(inputs, labels)) > 0;) {
+    for (auto loading = Clock::now();; loading = Clock::now()) {
+      const size_t samples = loader.next_batch(inputs, labels);
+      const auto stepping = Clock::now();
+      result.data_seconds += std::chrono::duration<double>(stepping - loading).count();
+      if (samples == 0) break;
       const float loss = model_.trainStep(samples);
+      result.step_seconds += seconds_since(stepping);
+      ++result.batches;
       if (has_accuracy) {
         const RowCounts counts = count_correct_rows(prediction, labels[0], samples);
         state.correct += counts.correct;
@@ -333,7 +344,9 @@ TrainResult Trainer::fit(Dataset& train, Dataset* validation, const std::string&
     metrics.samples_per_second = metrics.seconds > 0 ? epoch_samples / metrics.seconds : 0.0;
     metrics.learning_rate = model_.learningRate();
     if (validation) {
+      const auto validating = Clock::now();
       const EvaluationResult evaluation = model_.evaluate(*validation);
+      result.validation_seconds += seconds_since(validating);
       metrics.has_validation = true;
       metrics.val_loss = evaluation.loss;
       metrics.val_accuracy = evaluation.accuracy;
@@ -353,8 +366,11 @@ TrainResult Trainer::fit(Dataset& train, Dataset* validation, const std::string&
     }
     result.best_epoch = state.best_epoch;
     save_last();
-    if (improved && !result.best_checkpoint.empty())
+    if (improved && !result.best_checkpoint.empty()) {
+      const auto saving = Clock::now();
       save_checkpoint(model_, state.to_metadata(), result.best_checkpoint);
+      result.checkpoint_seconds += seconds_since(saving);
+    }
 
     log_ << epoch_line(metrics, epochs) << std::endl;
     metrics_log.write(metrics);
@@ -374,7 +390,11 @@ TrainResult Trainer::fit(Dataset& train, Dataset* validation, const std::string&
     if (interrupt_requested && epoch < epochs)
       return stop_interrupted("after epoch " + std::to_string(epoch));
   }
-  if (!result.weights_path.empty()) save_weights(model_, result.weights_path);
+  if (!result.weights_path.empty()) {
+    const auto saving = Clock::now();
+    save_weights(model_, result.weights_path);
+    result.checkpoint_seconds += seconds_since(saving);
+  }
   return result;
 }
 

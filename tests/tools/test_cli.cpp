@@ -362,6 +362,18 @@ TEST_F(Cli, TrainReportsPlannedAndMeasuredMemory) {
   EXPECT_LE(memory.planned_bytes, memory.naive_bytes);
 }
 
+TEST_F(Cli, TrainProfilePrintsTimePerLayerAndPhase) {
+  const CliRun result =
+      succeed({"train", path("model.ini"), "--epochs", "1", "--no-progress", "--profile"});
+  EXPECT_TRUE(contains(result.out, "Time per training step (ms, mean over ")) << result.out;
+  for (const char* column : {"forward", "derivative", "gradient", "optimizer", "share"})
+    EXPECT_TRUE(contains(result.out, column)) << column;
+  for (const char* row : {"(data loading)", "(validation)", "(checkpoints)"})
+    EXPECT_TRUE(contains(result.out, row)) << row << "\n" << result.out;
+  const CliRun plain = succeed({"train", path("model.ini"), "--epochs", "1", "--no-progress"});
+  EXPECT_FALSE(contains(plain.out, "Time per training step"));
+}
+
 TEST_F(Cli, MemoryBudgetAndSwapFlags) {
   // A budget nothing can meet: exit 1, one line naming the smallest that works.
   const CliRun refused = run({"summary", path("model.ini"), "--memory-budget", "1KiB", "--swap"});

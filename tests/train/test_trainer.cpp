@@ -152,6 +152,51 @@ TEST(Trainer, LossFallsOverEpochsWithOneHistoryEntryPerEpoch) {
   EXPECT_FLOAT_EQ(result.history.back().learning_rate, 0.05f);
 }
 
+TEST(Trainer, ProfilingTimesEveryPhaseOfEveryTrainingStepAndNotEvaluation) {
+  auto model = make_model(2);
+  MemoryDataset train = make_dataset(kTrainSamples, 0), validation = make_dataset(20, 500);
+  std::ostringstream log;
+  model->setProfiling(true);
+  const TrainResult result = Trainer(*model, TrainerOptions(), log).fit(train, &validation);
+  const TrainingProfile profile = model->profile();
+
+  EXPECT_EQ(profile.iterations, 2 * kBatches);  // validation forwards are not counted
+  EXPECT_EQ(result.batches, 2 * kBatches);
+  ASSERT_EQ(profile.layers.size(), model->layerNames().size());
+  auto layer = [&](const std::string& name) {
+    for (const LayerTime& time : profile.layers)
+      if (time.layer == name) return time;
+    ADD_FAILURE() << "no layer " << name;
+    return LayerTime();
+  };
+  const LayerTime fc1 = layer("fc1"), fc2 = layer("fc2");
+  EXPECT_GT(fc1.forward, 0.0);
+  EXPECT_GT(fc1.calc_gradient, 0.0);
+  EXPECT_GT(fc1.optimizer, 0.0);
+  EXPECT_EQ(fc1.calc_derivative, 0.0);  // the first layer passes no gradient on
+  EXPECT_GT(fc2.calc_derivative, 0.0);
+  EXPECT_EQ(layer("drop").optimizer, 0.0);  // no weights
+  // The layers' time is part of the steps' time, which the trainer measures around them.
+  EXPECT_LE(profile.total(), result.step_seconds);
+  EXPECT_GT(result.data_seconds, 0.0);
+  EXPECT_GT(result.validation_seconds, 0.0);
+
+  std::ostringstream table;
+  print_training_profile(table, profile, result);
+  EXPECT_NE(table.str().find("mean over 16 steps"), std::string::npos) << table.str();
+  EXPECT_NE(table.str().find("fc1"), std::string::npos);
+  EXPECT_NE(table.str().find("(data loading)"), std::string::npos);
+  EXPECT_NE(table.str().find("(validation)"), std::string::npos);
+
+  // Turning profiling on again starts from zero; off, nothing more is added.
+  model->setProfiling(true);
+  EXPECT_EQ(model->profile().iterations, 0u);
+  EXPECT_EQ(model->profile().total(), 0.0);
+  model->setProfiling(false);
+  Trainer(*model, TrainerOptions(), log).fit(train, nullptr);
+  EXPECT_EQ(model->profile().iterations, 0u);
+}
+
 TEST(Trainer, LogLinesHaveNNTrainerShapeWithValidation) {
   auto model = make_model(3);
   MemoryDataset train = make_dataset(kTrainSamples, 0), validation = make_dataset(20, 500);

@@ -2,7 +2,7 @@
 // pictures of generative models (sample, reconstruct, score).
 //
 //   edgetrain train MODEL.ini [--epochs N] [--batch-size N] [--set key=value] [--resume CKPT]
-//                   [--stream]
+//                   [--stream] [--profile]
 //   edgetrain eval MODEL.ini --weights W [--stream]
 //   edgetrain predict MODEL.ini --weights W --input FILE [--index N]
 //   edgetrain summary MODEL.ini [--memory-profile FILE.csv]
@@ -318,12 +318,21 @@ int run_score(const std::string& classifier_path, const std::string& classifier_
   return 0;
 }
 
+// The train command's own flags.
+struct TrainFlags {
+  std::string resume;
+  std::string json_path;
+  bool no_progress = false;
+  bool stream = false;
+  bool profile = false;  // time per layer and phase, data loading, validation
+};
+
 int run_train(const std::string& model_path, std::vector<std::string> overrides,
-              const std::string& resume, const std::string& json_path, bool no_progress,
-              bool stream) {
+              const TrainFlags& flags) {
+  const std::string& json_path = flags.json_path;
   size_t baseline_rss_kib = 0;
   Session session(model_path, overrides, &baseline_rss_kib);
-  session.stream = stream;
+  session.stream = flags.stream;
   Model& model = session.model();
   const MemoryReport memory = model.memory();
   if (!session.file.train_set)
@@ -352,9 +361,11 @@ int run_train(const std::string& model_path, std::vector<std::string> overrides,
             << std::endl;
 
   TrainerOptions options = session.file.trainer;
-  options.progress = !no_progress;
+  options.progress = !flags.no_progress;
   Trainer trainer(model, options, std::cout);
-  const TrainResult result = trainer.fit(*train, validation, resume);
+  if (flags.profile) model.setProfiling(true);
+  const TrainResult result = trainer.fit(*train, validation, flags.resume);
+  if (flags.profile) print_training_profile(std::cout, model.profile(), result);
   const size_t training_peak_rss_kib = peak_rss_kib();
   std::cout << "Memory: planned peak " << format_bytes(memory.planned_bytes) << ", lower bound "
             << format_bytes(memory.lower_bound_bytes) << ", naive sum "
@@ -553,11 +564,10 @@ int run_summary(const std::string& model_path, const std::vector<std::string>& o
 int run(int argc, char** argv) {
   CLI::App app{"edgetrain: train, evaluate and run neural networks on the device"};
   app.require_subcommand(1);
-  std::string model_path, weights, input_path, resume, json_path;
+  std::string model_path, weights, input_path, json_path;
   std::vector<std::string> sets;
   size_t epochs = 0, batch_size = 0;
   std::optional<size_t> index;
-  bool no_progress = false;
   bool stream = false;
   const char* stream_help =
       "read samples from the data files as they are needed instead of loading them (idx and "
@@ -582,10 +592,14 @@ int run(int argc, char** argv) {
   add_model(train);
   train->add_option("--epochs", epochs, "number of epochs")->check(CLI::PositiveNumber);
   train->add_option("--batch-size", batch_size, "batch size")->check(CLI::PositiveNumber);
-  train->add_option("--resume", resume, "continue from this checkpoint");
-  train->add_option("--json", json_path, "write the final figures to this JSON file");
-  train->add_flag("--no-progress", no_progress, "no live progress bar");
-  train->add_flag("--stream", stream, stream_help);
+  TrainFlags train_flags;
+  train->add_option("--resume", train_flags.resume, "continue from this checkpoint");
+  train->add_option("--json", train_flags.json_path, "write the final figures to this JSON file");
+  train->add_flag("--no-progress", train_flags.no_progress, "no live progress bar");
+  train->add_flag("--stream", train_flags.stream, stream_help);
+  train->add_flag("--profile", train_flags.profile,
+                  "print the time per layer and phase (forward, derivative, gradient, "
+                  "optimizer), data loading and validation");
   add_memory_options(train);
 
   CLI::App* eval =
@@ -680,7 +694,7 @@ int run(int argc, char** argv) {
     overrides.push_back("memory_swap_path=" + std::filesystem::absolute(swap_path).string());
   overrides.insert(overrides.end(), sets.begin(), sets.end());
 
-  if (*train) return run_train(model_path, overrides, resume, json_path, no_progress, stream);
+  if (*train) return run_train(model_path, overrides, train_flags);
   if (*eval) return run_eval(model_path, overrides, weights, json_path, stream);
   if (*predict) return run_predict(model_path, overrides, weights, input_path, index);
   if (*sample)
