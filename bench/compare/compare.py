@@ -12,7 +12,13 @@ planned arena against the naive sum and the lower bound, and (--swap) the time r
 run whose arena is held under a quarter of its planned peak by swapping to disk.
 
     bench/memory/run.sh                      # memory view, all models
+    bench/speed/run.sh                       # speed view: batch 64, then 1 and 8
     python3 bench/compare/compare.py --models cnn,mlp --rounds 2
+    python3 bench/compare/compare.py --batches 1,8 --limit 6000   # first 6,000 images
+
+--limit N trains every framework on the first N training images (and tests on the first
+min(N, 10000) test images), written to the work folder in each one's format: a few steps
+(--limit 256) is the tiny mode CI runs so the harness cannot rot.
 
 Peak RSS is the child's ru_maxrss as GNU time (/usr/bin/time, Debian's `time`) reports
 it, not the ru_maxrss that wait4() would give this script: Linux carries the peak RSS of
@@ -31,6 +37,7 @@ weights; edgetrain's arena pages become resident only when first touched, so its
 activations, gradients and optimizer state count as training memory.
 """
 import argparse
+import gzip
 import json
 import os
 import re
@@ -77,6 +84,41 @@ def run_child(command, env_extra=None, cwd=None):
         return out.read().decode(), wall, int(peak.read().split()[-1])
 
 
+DATA = "/usr/share/datasets/fashion-mnist"
+NNTRAINER_DATA = "/tmp/nntrainer-data"
+NNTRAINER_SAMPLE_BYTES = (784 + 10) * 4  # float32 pixels, then the one-hot label
+
+
+def write_limited_data(workdir, limit):
+    """The first `limit` training and min(limit, 10000) test samples: uncompressed IDX files
+    for edgetrain and, when NNTrainer's data exists, its raw files. Returns the paths."""
+    counts = {"train": limit, "t10k": min(limit, 10000)}
+    paths = {}
+    for split, count in counts.items():
+        for kind, header, sample in (("images", 16, 784), ("labels", 8, 1)):
+            with gzip.open(os.path.join(DATA, f"{split}-{kind}-idx{3 if kind == 'images' else 1}-ubyte.gz")) as f:
+                head = bytearray(f.read(header))
+                total = int.from_bytes(head[4:8], "big")
+                if count > total:
+                    sys.exit(f"--limit {limit}: the {split} set has only {total} samples")
+                head[4:8] = count.to_bytes(4, "big")
+                body = f.read(count * sample)
+            path = os.path.join(workdir, f"{split}-{kind}.idx")
+            with open(path, "wb") as out:
+                out.write(bytes(head) + body)
+            paths[(split, kind)] = path
+    for split, name in (("train", "train.dat"), ("t10k", "test.dat")):
+        source = os.path.join(NNTRAINER_DATA, name)
+        if os.path.exists(source):
+            with open(source, "rb") as f:
+                data = f.read(counts[split] * NNTRAINER_SAMPLE_BYTES)
+            path = os.path.join(workdir, "nntrainer-" + name)
+            with open(path, "wb") as out:
+                out.write(data)
+            paths[(split, "nntrainer")] = path
+    return paths
+
+
 def model_file(model):
     if model == "vae":
         return os.path.join(ROOT, "models", "vae.ini")
@@ -90,6 +132,11 @@ def edgetrain_run(model, args, workdir, extra=()):
                "--set", "save_path=" + os.path.join(workdir, model + ".bin")]
     if model == "vae":
         command += ["--set", "train_set.validation_split=0"]
+    if args.limited:
+        for section, split in (("train_set", "train"), ("test_set", "t10k")):
+            command += ["--set", f"{section}.images={args.limited[(split, 'images')]}"]
+            if model != "vae":  # the VAE's label is its input
+                command += ["--set", f"{section}.labels={args.limited[(split, 'labels')]}"]
     if args.stream:
         command.append("--stream")
     command += list(extra)
@@ -114,6 +161,8 @@ def edgetrain_run(model, args, workdir, extra=()):
 def pytorch_run(model, args, threads, env):
     command = [sys.executable, os.path.join(HERE, "torch_models.py"), "--model", model,
                "--epochs", str(args.epochs), "--threads", str(threads), "--batch", str(args.batch)]
+    if args.limit:
+        command += ["--limit", str(args.limit), "--test-limit", str(min(args.limit, 10000))]
     out, wall, rss = run_child(command, env)
     figures = json.loads(out.strip().splitlines()[-1])
     epochs = figures["epochs"]
@@ -151,6 +200,9 @@ def nntrainer_ini(model, args, workdir):
             line = f"Epochs = {args.epochs}"
         elif key == "batch_size":
             line = f"Batch_Size = {args.batch}"
+        elif key == "path" and args.limited:
+            name = os.path.basename(line.split("=", 1)[1].strip())
+            line = f"path = {args.limited[('train' if name == 'train.dat' else 't10k', 'nntrainer')]}"
         out.append(line)
     path = os.path.join(workdir, f"nntrainer-{model}.ini")
     with open(path, "w") as f:
@@ -196,12 +248,13 @@ def best(runs):
     return dict(fastest, peak_kib=max(r["peak_kib"] for r in runs))
 
 
-def swap_budget(model, planned):
+def swap_budget(model, batch, planned):
     """A quarter of the planned arena, or the smallest budget swap reaches when a quarter is
     below it (the edgetrain summary names it)."""
     quarter = planned // 4
-    check = subprocess.run([CLI, "summary", model_file(model), "--memory-budget", str(quarter),
-                            "--swap"], capture_output=True, text=True)
+    check = subprocess.run([CLI, "summary", model_file(model), "--set", f"batch_size={batch}",
+                            "--memory-budget", str(quarter), "--swap"],
+                           capture_output=True, text=True)
     if check.returncode == 0:
         return quarter
     match = re.search(r"set memory_budget to at least (\d+) bytes", check.stderr)
@@ -215,7 +268,8 @@ def swap_budget(model, planned):
 
 
 def report(model, args, results, swap):
-    print(f"\n## {model}: {DESCRIPTIONS[model]}; batch {args.batch}, {args.epochs} epoch(s), "
+    data = f"first {args.limit} images" if args.limit else "all 60,000 images"
+    print(f"\n## {model}: {DESCRIPTIONS[model]}; batch {args.batch}, {args.epochs} epoch(s) of {data}, "
           f"best of {args.rounds} round(s)")
     header = (f"{'framework (setting)':46} {'samples/s':>10} {'s/epoch':>8} {'peak RSS':>10} "
               f"{'baseline':>10} {'train-only':>11} {'loss':>8} {'test loss':>9} {'test acc':>8}")
@@ -262,11 +316,50 @@ def report(model, args, results, swap):
               f"{'same' if runs['loss'] == ours['loss'] else 'DIFFERENT'} final loss")
 
 
+def compare_model(model, args, workdir, have_torch, have_peer):
+    """Trains `model` at args.batch in every framework for args.rounds rounds, then reports."""
+    configs = {"edgetrain": lambda: edgetrain_run(model, args, workdir)}
+    baselines = {}
+    if have_torch:
+        for label, threads, env in TORCH_SETTINGS:
+            name = f"pytorch ({label})"
+            configs[name] = (lambda t=threads, e=env: pytorch_run(model, args, t, e))
+            baselines[name] = pytorch_baseline(model, threads, env)
+    if have_peer and model in NNTRAINER_MODELS:
+        name = "nntrainer (OMP 2, OpenBLAS 2 threads)"
+        configs[name] = lambda: nntrainer_run(model, args, workdir)
+        baselines[name] = nntrainer_baseline(model, args, workdir)
+    results = {name: [] for name in configs}
+    swap = None
+    for round_index in range(args.rounds):
+        for name, run in configs.items():
+            result = run()
+            if name in baselines:
+                result["baseline_kib"] = baselines[name]
+            results[name].append(result)
+            print(f"  round {round_index + 1} {model} {name}: "
+                  f"{result['samples_per_s']:.0f} samples/s, {mib(result['peak_kib'])}",
+                  flush=True)
+        if args.swap and results["edgetrain"][-1].get("planned"):
+            planned = results["edgetrain"][0]["planned"]
+            budget = swap["budget"] if swap else swap_budget(model, args.batch, planned)
+            run = edgetrain_run(model, args, workdir,
+                                ["--swap", "--memory-budget", str(budget)])
+            swap = swap or {"budget": budget, "planned": planned, "runs": []}
+            swap["runs"].append(run)
+            print(f"  round {round_index + 1} {model} edgetrain swap: "
+                  f"{run['samples_per_s']:.0f} samples/s, {mib(run['peak_kib'])}", flush=True)
+    report(model, args, results, swap)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--models", default=",".join(MODELS))
     parser.add_argument("--epochs", type=int, default=1)
-    parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--batches", default="64",
+                        help="batch sizes, each a run of every model, e.g. 1,8,64")
+    parser.add_argument("--limit", type=int, default=0,
+                        help="train on the first N images only (test on min(N, 10000))")
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--nntrainer", default=os.environ.get("NNTRAINER_PEER", DEFAULT_PEER),
                         help="folder of the prebuilt NNTrainer peer (skipped when missing)")
@@ -277,6 +370,7 @@ def main():
                         help="also train edgetrain with a quarter of its planned arena and swap")
     args = parser.parse_args()
     models = [m for m in args.models.split(",") if m]
+    batches = [int(b) for b in args.batches.split(",") if b]
     for m in models:
         if m not in MODELS:
             sys.exit(f"unknown model '{m}': choose from {', '.join(MODELS)}")
@@ -296,40 +390,11 @@ def main():
 
     print(f"edgetrain: {CLI}" + (" (datasets streamed from disk)" if args.stream else ""))
     with tempfile.TemporaryDirectory() as workdir:
-        for model in models:
-            configs = {"edgetrain": lambda: edgetrain_run(model, args, workdir)}
-            baselines = {}
-            if have_torch:
-                for label, threads, env in TORCH_SETTINGS:
-                    name = f"pytorch ({label})"
-                    configs[name] = (lambda t=threads, e=env: pytorch_run(model, args, t, e))
-                    baselines[name] = pytorch_baseline(model, threads, env)
-            if have_peer and model in NNTRAINER_MODELS:
-                name = "nntrainer (OMP 2, OpenBLAS 2 threads)"
-                configs[name] = lambda: nntrainer_run(model, args, workdir)
-                baselines[name] = nntrainer_baseline(model, args, workdir)
-            results = {name: [] for name in configs}
-            swap = None
-            for round_index in range(args.rounds):
-                for name, run in configs.items():
-                    result = run()
-                    if name in baselines:
-                        result["baseline_kib"] = baselines[name]
-                    results[name].append(result)
-                    print(f"  round {round_index + 1} {model} {name}: "
-                          f"{result['samples_per_s']:.0f} samples/s, {mib(result['peak_kib'])}",
-                          flush=True)
-                if args.swap and results["edgetrain"][-1].get("planned"):
-                    planned = results["edgetrain"][0]["planned"]
-                    budget = swap["budget"] if swap else swap_budget(model, planned)
-                    run = edgetrain_run(model, args, workdir,
-                                        ["--swap", "--memory-budget", str(budget)])
-                    swap = swap or {"budget": budget, "planned": planned, "runs": []}
-                    swap["runs"].append(run)
-                    print(f"  round {round_index + 1} {model} edgetrain swap: "
-                          f"{run['samples_per_s']:.0f} samples/s, {mib(run['peak_kib'])}", flush=True)
-            report(model, args, results, swap)
-
+        args.limited = write_limited_data(workdir, args.limit) if args.limit else None
+        for batch in batches:
+            args.batch = batch
+            for model in models:
+                compare_model(model, args, workdir, have_torch, have_peer)
 
 if __name__ == "__main__":
     main()

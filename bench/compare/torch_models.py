@@ -114,6 +114,7 @@ def main():
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--limit", type=int, default=0, help="train on the first N images only")
+    parser.add_argument("--test-limit", type=int, default=0, help="test on the first N images only")
     parser.add_argument("--no-train", action="store_true")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -162,6 +163,8 @@ def main():
     model.eval()
     test_x = read_idx("t10k-images-idx3-ubyte.gz", True)
     test_y = read_idx("t10k-labels-idx1-ubyte.gz", False)
+    if args.test_limit:
+        test_x, test_y = test_x[:args.test_limit], test_y[:args.test_limit]
     test_sum, correct = 0.0, 0
     with torch.no_grad():
         for first in range(0, len(test_x), args.batch):
