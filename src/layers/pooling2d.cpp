@@ -42,6 +42,27 @@ WindowMax window_argmax(const float* plane, size_t in_w, size_t pool_w, size_t h
   return {best, best_value};
 }
 
+// One output row of 2x2 max pooling with stride 2 and no padding: rows `top` and `bottom`
+// of the input, `width` outputs. The same maximum and index as window_argmax (first
+// maximum in row-major order, the last NaN wins), with selects instead of branches so the
+// loop vectorizes: a NaN always takes the place, else a strictly greater value does.
+void max_pool_2x2_row(const float* top, const float* bottom, size_t width, float* out,
+                      unsigned char* index) {
+  for (size_t ow = 0; ow < width; ++ow) {
+    const float candidates[4] = {top[2 * ow], top[2 * ow + 1], bottom[2 * ow], bottom[2 * ow + 1]};
+    float best_value = candidates[0];
+    unsigned char best = 0;
+    for (unsigned char k = 1; k < 4; ++k) {
+      const float value = candidates[k];
+      const bool take = value != value || value > best_value;
+      best = take ? k : best;
+      best_value = take ? value : best_value;
+    }
+    out[ow] = best_value;
+    index[ow] = best;
+  }
+}
+
 }  // namespace
 
 Pooling2DLayer::Window Pooling2DLayer::Geometry::window(size_t oh, size_t ow) const {
@@ -168,6 +189,10 @@ void Pooling2DLayer::finalize(FinalizeContext& context) {
     context.shape_error(
         0, "at most " + std::to_string(kMaxExactPosition) + " pixels per plane for max pooling");
   byte_argmax_ = geometry_.pool_h * geometry_.pool_w <= 256;
+  const Geometry& g = geometry_;
+  two_by_two_ = pooling_ == Pooling::max && g.pool_h == 2 && g.pool_w == 2 && g.stride_h == 2 &&
+                g.stride_w == 2 && g.pad_top == 0 && g.pad_left == 0 &&
+                2 * g.out_h <= g.in_h && 2 * g.out_w <= g.in_w;  // no window in padding
   window_offsets_.clear();
   if (byte_argmax_)
     for (size_t k = 0; k < geometry_.pool_h * geometry_.pool_w; ++k)
@@ -201,8 +226,20 @@ void Pooling2DLayer::forward_max(RunContext& context) const {
   // distinct bytes of it.
   float* argmax = context.tensor(argmax_).data();
   unsigned char* argmax_bytes = reinterpret_cast<unsigned char*>(argmax);
+  const size_t planes = context.input().size() / in_plane;
+  if (two_by_two_) {
+    kernels::parallel_ranges(planes, 4 * g.out_h * g.out_w, [&](size_t begin, size_t end) {
+      for (size_t plane = begin; plane < end; ++plane)
+        for (size_t oh = 0; oh < g.out_h; ++oh) {
+          const float* top = input + plane * in_plane + 2 * oh * g.in_w;
+          const size_t o = (plane * g.out_h + oh) * g.out_w;
+          max_pool_2x2_row(top, top + g.in_w, g.out_w, output.data() + o, argmax_bytes + o);
+        }
+    });
+    return;
+  }
   g.for_each_window(
-      context.input().size() / in_plane, [&](size_t plane, size_t o, const Window& win) {
+      planes, [&](size_t plane, size_t o, const Window& win) {
         const float* in = input + plane * in_plane;
         if (byte_argmax_) {
           const WindowMax best =

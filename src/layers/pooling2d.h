@@ -89,6 +89,7 @@ class Pooling2DLayer : public Layer {
   // 2^24, which bounds H * W (checked in finalize).
   size_t argmax_ = 0;
   bool byte_argmax_ = false;
+  bool two_by_two_ = false;  // max, 2x2, stride 2, no padding: a vectorized row kernel
   std::vector<size_t>
       window_offsets_;  // byte_argmax_: window index -> (k / pool_w) * W + k % pool_w
 };

@@ -59,19 +59,24 @@ std::vector<std::string> Sgd::state_names() const {
 
 void Sgd::apply(Tensor& weight, const Tensor& grad, std::span<Tensor> state,
                 const OptimizerStep& step) const {
-  float* w = weight.data();
-  const float* g = grad.data();
-  const float lr = step.learning_rate;
+  float* __restrict w = weight.data();
+  const float* __restrict g = grad.data();
+  float* __restrict buffer = momentum_ != 0.0f ? state[0].data() : nullptr;
+  // Locals, not members: stores through w could otherwise alias them, which keeps the
+  // compiler from vectorizing the loops.
+  const float lr = step.learning_rate, weight_decay = weight_decay_, momentum = momentum_;
+  const float dampening = 1.0f - dampening_;
+  const bool first = step.iteration == 1, nesterov = nesterov_;
   // Every weight is updated on its own: any split over threads gives the same values.
   kernels::parallel_ranges(weight.size(), 4, [&](size_t begin, size_t end) {
+    if (!buffer) {
+      for (size_t i = begin; i < end; ++i) w[i] -= lr * (g[i] + weight_decay * w[i]);
+      return;
+    }
     for (size_t i = begin; i < end; ++i) {
-      float d = g[i] + weight_decay_ * w[i];
-      if (momentum_ != 0.0f) {
-        float& buffer = state[0][i];
-        buffer = step.iteration == 1 ? d : momentum_ * buffer + (1.0f - dampening_) * d;
-        d = nesterov_ ? d + momentum_ * buffer : buffer;
-      }
-      w[i] -= lr * d;
+      const float d = g[i] + weight_decay * w[i];
+      buffer[i] = first ? d : momentum * buffer[i] + dampening * d;
+      w[i] -= lr * (nesterov ? d + momentum * buffer[i] : buffer[i]);
     }
   });
 }

@@ -93,6 +93,42 @@ TEST(Pooling2D, MaxTiesSendTheGradientToTheFirstMaximum) {
   EXPECT_EQ(std::vector<float>(grad.begin(), grad.end()), expected);
 }
 
+// 2x2 max pooling with stride 2 runs a vectorized row kernel: it must pick the same
+// maximum as the general window scan, ties (first in row-major order) and NaN (the last
+// NaN) included, on odd sizes whose last row and column no window covers.
+TEST(Pooling2D, TwoByTwoRowKernelPicksTheSameMaximumAsTheWindowScan) {
+  const size_t batch = 3, channels = 2, height = 7, width = 9;
+  LayerHarness harness("pooling2d", {"pooling=max"}, {TensorShape(batch, channels, height, width)});
+  // Kept apart: the plan may reuse the input's memory once forward is done.
+  std::vector<float> input(harness.input().size());
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  for (size_t i = 0; i < input.size(); ++i)  // few distinct values: many ties
+    input[i] = i % 17 == 5 ? nan : static_cast<float>((i * 7919) % 5) - 2.0f;
+  std::copy(input.begin(), input.end(), harness.input().data());
+  harness.forward();
+  harness.output_grad().fill(1.0f);
+  harness.backward();
+  const Tensor output = harness.output(), grad = harness.input_grad();
+  std::vector<float> expected_grad(input.size(), 0.0f);
+  size_t o = 0;
+  for (size_t plane = 0; plane < batch * channels; ++plane)
+    for (size_t oh = 0; oh < height / 2; ++oh)
+      for (size_t ow = 0; ow < width / 2; ++ow, ++o) {
+        size_t best = plane * height * width + 2 * oh * width + 2 * ow;
+        for (size_t k = 1; k < 4; ++k) {
+          const size_t i = plane * height * width + (2 * oh + k / 2) * width + 2 * ow + k % 2;
+          if (std::isnan(input[i]) || (!std::isnan(input[best]) && input[i] > input[best]))
+            best = i;
+        }
+        if (std::isnan(input[best]))
+          EXPECT_TRUE(std::isnan(output[o])) << o;
+        else
+          EXPECT_EQ(output[o], input[best]) << o;
+        expected_grad[best] += 1.0f;
+      }
+  EXPECT_EQ(std::vector<float>(grad.begin(), grad.end()), expected_grad);
+}
+
 TEST(Pooling2D, MaxPropagatesNaN) {
   LayerHarness harness("pooling2d", {"pooling=max"}, {TensorShape(1, 1, 2, 2)});
   const float nan = std::numeric_limits<float>::quiet_NaN();
