@@ -5,6 +5,16 @@
 
 namespace edgetrain::kernels {
 
+// GEMMs of at least kSplitGemmFlops run as up to kGemmBlocks column blocks of C (each at
+// least kGemmBlockMinColumns wide) on the OpenMP threads: OpenBLAS itself stays on one
+// thread (kernels/threads.h), and the fully connected layers' GEMMs are large enough to
+// gain from a second core.
+constexpr size_t kSplitGemmFlops = size_t{1} << 22;
+constexpr size_t kGemmBlocks = 4;
+constexpr size_t kGemmBlockMinColumns = 64;
+// How many column blocks gemm() cuts an m x n x k product into: a function of the shape only.
+size_t gemm_column_blocks(size_t m, size_t n, size_t k);
+
 // C[m x n] = alpha * op(A) * op(B) + beta * C, where op(A) is m x k and op(B) is k x n;
 // op transposes when the flag is set. lda/ldb/ldc are row strides of A, B and C as stored.
 void gemm(bool transpose_a, bool transpose_b, size_t m, size_t n, size_t k, float alpha,

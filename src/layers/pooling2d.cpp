@@ -191,8 +191,8 @@ void Pooling2DLayer::finalize(FinalizeContext& context) {
   byte_argmax_ = geometry_.pool_h * geometry_.pool_w <= 256;
   const Geometry& g = geometry_;
   two_by_two_ = pooling_ == Pooling::max && g.pool_h == 2 && g.pool_w == 2 && g.stride_h == 2 &&
-                g.stride_w == 2 && g.pad_top == 0 && g.pad_left == 0 &&
-                2 * g.out_h <= g.in_h && 2 * g.out_w <= g.in_w;  // no window in padding
+                g.stride_w == 2 && g.pad_top == 0 && g.pad_left == 0 && 2 * g.out_h <= g.in_h &&
+                2 * g.out_w <= g.in_w;  // no window in padding
   window_offsets_.clear();
   if (byte_argmax_)
     for (size_t k = 0; k < geometry_.pool_h * geometry_.pool_w; ++k)
@@ -238,20 +238,19 @@ void Pooling2DLayer::forward_max(RunContext& context) const {
     });
     return;
   }
-  g.for_each_window(
-      planes, [&](size_t plane, size_t o, const Window& win) {
-        const float* in = input + plane * in_plane;
-        if (byte_argmax_) {
-          const WindowMax best =
-              window_argmax(in, g.in_w, g.pool_w, win.h_begin, win.h_end, win.w_begin, win.w_end);
-          argmax_bytes[o] = static_cast<unsigned char>(best.index);
-          output[o] = best.value;  // in[best], NaN included
-          return;
-        }
-        const size_t best = argmax_in_window(in, g.in_w, win);
-        output[o] = in[best];
-        argmax[o] = static_cast<float>(best);
-      });
+  g.for_each_window(planes, [&](size_t plane, size_t o, const Window& win) {
+    const float* in = input + plane * in_plane;
+    if (byte_argmax_) {
+      const WindowMax best =
+          window_argmax(in, g.in_w, g.pool_w, win.h_begin, win.h_end, win.w_begin, win.w_end);
+      argmax_bytes[o] = static_cast<unsigned char>(best.index);
+      output[o] = best.value;  // in[best], NaN included
+      return;
+    }
+    const size_t best = argmax_in_window(in, g.in_w, win);
+    output[o] = in[best];
+    argmax[o] = static_cast<float>(best);
+  });
 }
 
 void Pooling2DLayer::forward_average(RunContext& context) const {
