@@ -114,15 +114,16 @@ template <typename Value, typename Bit>
 void forward_masked(const float* x, float* y, float* mask, size_t rows, size_t row_size,
                     size_t row_words, Value value, Bit bit) {
   each_mask_word(rows, row_size, row_words, [&](size_t first, size_t count, size_t word) {
+    // Two loops: the first is safe in place (y == x) and vectorizes without a runtime
+    // aliasing check; the second only reads.
     const auto pack = [&](size_t n) {
       const float* in = x + first;
       float* out = y + first;
+      for (size_t j = 0; j < n; ++j) out[j] = value(in[j]);
       uint32_t bits = 0;
-      for (size_t j = 0; j < n; ++j) {
-        const float v = value(in[j]);
-        out[j] = v;
-        bits |= bit(v) ? kBit[j] : 0u;
-      }
+      // An AND with an all-ones or all-zeros mask, not a ?: the compiler turned the
+      // select into a mispredicted branch inside the OpenMP region (8x slower there).
+      for (size_t j = 0; j < n; ++j) bits |= kBit[j] & (0u - static_cast<uint32_t>(bit(out[j])));
       return bits;
     };
     const uint32_t bits = count == kMaskBits ? pack(kMaskBits) : pack(count);

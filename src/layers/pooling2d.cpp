@@ -1,6 +1,8 @@
 #include "layers/pooling2d.h"
 
 #include <algorithm>
+#include <bit>
+#include <cstdint>
 #include <cmath>
 #include <vector>
 
@@ -51,15 +53,18 @@ void max_pool_2x2_row(const float* top, const float* bottom, size_t width, float
   for (size_t ow = 0; ow < width; ++ow) {
     const float candidates[4] = {top[2 * ow], top[2 * ow + 1], bottom[2 * ow], bottom[2 * ow + 1]};
     float best_value = candidates[0];
-    unsigned char best = 0;
-    for (unsigned char k = 1; k < 4; ++k) {
+    uint32_t best = 0;
+    for (uint32_t k = 1; k < 4; ++k) {
       const float value = candidates[k];
-      const bool take = value != value || value > best_value;
-      best = take ? k : best;
-      best_value = take ? value : best_value;
+      // All ones when this candidate takes the place: masks, not ?:, which the compiler
+      // may turn into mispredicted branches.
+      const uint32_t take = 0u - static_cast<uint32_t>(value != value || value > best_value);
+      best = (k & take) | (best & ~take);
+      best_value = std::bit_cast<float>((std::bit_cast<uint32_t>(value) & take) |
+                                        (std::bit_cast<uint32_t>(best_value) & ~take));
     }
     out[ow] = best_value;
-    index[ow] = best;
+    index[ow] = static_cast<unsigned char>(best);
   }
 }
 
