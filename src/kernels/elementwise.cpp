@@ -37,9 +37,7 @@ void multiply(const float* a, const float* b, float* dst, size_t n) {
 
 // Serial: a split sum would change the summation order with the thread count.
 float sum(const float* x, size_t n) {
-  double total = 0.0;
-  for (size_t i = 0; i < n; ++i) total += x[i];
-  return static_cast<float>(total);
+  return static_cast<float>(lane_sum(0, n, [x](size_t i) { return static_cast<double>(x[i]); }));
 }
 
 void add_row_vector(float* x, const float* bias, size_t rows, size_t cols) {

@@ -209,12 +209,12 @@ void activation_forward_masked(ActivationType type, const float* x, float* y, fl
     case ActivationType::relu6:
       forward_masked(
           x, y, mask, rows, row_size, row_words, [](float v) { return relu6_value(v); },
-          [](float v) { return v > 0.0f && v < 6.0f; });
+          [](float v) { return (v > 0.0f) & (v < 6.0f); });
       break;
     case ActivationType::hard_sigmoid:
       forward_masked(
           x, y, mask, rows, row_size, row_words, [](float v) { return hard_sigmoid_value(v); },
-          [](float v) { return v > 0.0f && v < 1.0f; });
+          [](float v) { return (v > 0.0f) & (v < 1.0f); });
       break;
     default:
       ET_ASSERT(false,

@@ -5,6 +5,7 @@
 
 #include "edgetrain/error.h"
 #include "edgetrain/properties.h"
+#include "kernels/elementwise.h"
 #include "kernels/threads.h"
 
 namespace edgetrain {
@@ -41,6 +42,24 @@ void for_each_value(const FeatureLayout& layout, size_t k, Visit visit) {
   }
 }
 
+// Sum of term(i) over the values of feature k: span by span (a sample's plane), each span
+// in kernels::lane_sum's fixed lanes, the spans in order; the same on any thread count.
+template <typename Term>
+double feature_sum(const FeatureLayout& layout, size_t k, Term term) {
+  double total = 0.0;
+  if (layout.inner >= kernels::kSumLanes) {
+    for (size_t o = 0; o < layout.outer; ++o) {
+      const size_t start = (o * layout.features + k) * layout.inner;
+      total += kernels::lane_sum(start, start + layout.inner, term);
+    }
+    return total;
+  }
+  // Short spans (features along the width): lanes over the feature's values in order.
+  return kernels::lane_sum(0, layout.count(), [&](size_t p) {
+    return term((p / layout.inner * layout.features + k) * layout.inner + p % layout.inner);
+  });
+}
+
 // Calls f(k) for every feature; features are independent and each one's sums run in
 // the serial order, so the thread count does not change any result.
 template <typename F>
@@ -58,13 +77,16 @@ struct Moments {
 // Two passes in double: the one-pass formula E[x^2] - E[x]^2 cancels badly.
 Moments feature_moments(const float* x, const FeatureLayout& layout, size_t k) {
   Moments moments;
-  for_each_value(layout, k, [&](size_t i) { moments.mean += x[i]; });
-  moments.mean /= static_cast<double>(layout.count());
-  for_each_value(layout, k, [&](size_t i) {
-    const double centered = x[i] - moments.mean;
-    moments.variance += centered * centered;
-  });
-  moments.variance /= static_cast<double>(layout.count());
+  const double count = static_cast<double>(layout.count());
+  moments.mean =
+      feature_sum(layout, k, [x](size_t i) { return static_cast<double>(x[i]); }) / count;
+  const double mean = moments.mean;
+  moments.variance = feature_sum(layout, k,
+                                 [x, mean](size_t i) {
+                                   const double centered = x[i] - mean;
+                                   return centered * centered;
+                                 }) /
+                     count;
   return moments;
 }
 
@@ -86,10 +108,9 @@ struct GradientSums {
 GradientSums feature_gradient_sums(const float* dy, const float* x_hat, const FeatureLayout& layout,
                                    size_t k) {
   GradientSums sums;
-  for_each_value(layout, k, [&](size_t i) {
-    sums.dy += dy[i];
-    sums.dy_x_hat += static_cast<double>(dy[i]) * x_hat[i];
-  });
+  sums.dy = feature_sum(layout, k, [dy](size_t i) { return static_cast<double>(dy[i]); });
+  sums.dy_x_hat = feature_sum(
+      layout, k, [dy, x_hat](size_t i) { return static_cast<double>(dy[i]) * x_hat[i]; });
   return sums;
 }
 

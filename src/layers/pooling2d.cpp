@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <bit>
-#include <cstdint>
 #include <cmath>
+#include <cstdint>
 #include <vector>
 
 #include "edgetrain/error.h"
@@ -44,27 +44,44 @@ WindowMax window_argmax(const float* plane, size_t in_w, size_t pool_w, size_t h
   return {best, best_value};
 }
 
+// All ones when `value` takes the place of `best_value`: a NaN always does, else a strictly
+// greater value. Masks, not ?:, which the compiler may turn into mispredicted branches.
+inline uint32_t takes_place(float value, float best_value) {
+  return 0u - (static_cast<uint32_t>(value != value) | static_cast<uint32_t>(value > best_value));
+}
+
+inline float select(uint32_t mask, float if_set, float if_clear) {
+  return std::bit_cast<float>((std::bit_cast<uint32_t>(if_set) & mask) |
+                              (std::bit_cast<uint32_t>(if_clear) & ~mask));
+}
+
 // One output row of 2x2 max pooling with stride 2 and no padding: rows `top` and `bottom`
 // of the input, `width` outputs. The same maximum and index as window_argmax (first
-// maximum in row-major order, the last NaN wins), with selects instead of branches so the
-// loop vectorizes: a NaN always takes the place, else a strictly greater value does.
-void max_pool_2x2_row(const float* top, const float* bottom, size_t width, float* out,
-                      unsigned char* index) {
-  for (size_t ow = 0; ow < width; ++ow) {
-    const float candidates[4] = {top[2 * ow], top[2 * ow + 1], bottom[2 * ow], bottom[2 * ow + 1]};
-    float best_value = candidates[0];
-    uint32_t best = 0;
-    for (uint32_t k = 1; k < 4; ++k) {
-      const float value = candidates[k];
-      // All ones when this candidate takes the place: masks, not ?:, which the compiler
-      // may turn into mispredicted branches.
-      const uint32_t take = 0u - static_cast<uint32_t>(value != value || value > best_value);
-      best = (k & take) | (best & ~take);
-      best_value = std::bit_cast<float>((std::bit_cast<uint32_t>(value) & take) |
-                                        (std::bit_cast<uint32_t>(best_value) & ~take));
+// maximum in row-major order, the last NaN wins), without branches. The indices are
+// formed as 32-bit values and narrowed to bytes afterwards: with bytes in the loop GCC
+// vectorizes 16 outputs at a time, more than most rows have (14 for a 28-pixel image).
+void max_pool_2x2_row(const float* __restrict top, const float* __restrict bottom, size_t width,
+                      float* __restrict out, unsigned char* __restrict index) {
+  constexpr size_t kTile = 64;
+  uint32_t wide[kTile];
+  for (size_t first = 0; first < width; first += kTile) {
+    const size_t count = std::min(kTile, width - first);
+    const float* t = top + 2 * first;
+    const float* b = bottom + 2 * first;
+    float* o = out + first;
+    for (size_t i = 0; i < count; ++i) {
+      const float v0 = t[2 * i], v1 = t[2 * i + 1], v2 = b[2 * i], v3 = b[2 * i + 1];
+      const uint32_t take1 = takes_place(v1, v0);
+      float best_value = select(take1, v1, v0);
+      uint32_t best = 1u & take1;
+      const uint32_t take2 = takes_place(v2, best_value);
+      best_value = select(take2, v2, best_value);
+      best = (2u & take2) | (best & ~take2);
+      const uint32_t take3 = takes_place(v3, best_value);
+      o[i] = select(take3, v3, best_value);
+      wide[i] = (3u & take3) | (best & ~take3);
     }
-    out[ow] = best_value;
-    index[ow] = static_cast<unsigned char>(best);
+    for (size_t i = 0; i < count; ++i) index[first + i] = static_cast<unsigned char>(wide[i]);
   }
 }
 
