@@ -120,6 +120,11 @@ class RunContext {
   // dL/d(weight i); empty for non-trainable weights and frozen layers.
   Tensor& weight_grad(size_t i) { return weight_grads_[i]; }
   bool needs_weight_grad(size_t i) const { return !weight_grads_[i].empty(); }
+  // In calc_gradient of a layer that supports_fused_update, when the graph folded the
+  // optimizer's step into it: add update_scale() * dL/d(weight i) to every weight directly
+  // (there are no weight_grad tensors then). calc_derivative has already run.
+  bool fused_update() const { return fused_update_; }
+  float update_scale() const { return update_scale_; }
   Tensor& tensor(size_t i) { return tensors_[i]; }
   // The target of a loss layer, shaped like its input.
   const Tensor& label() const { return label_; }
@@ -136,6 +141,8 @@ class RunContext {
   Tensor label_;
   size_t batch_ = 0;
   bool training_ = false;
+  bool fused_update_ = false;
+  float update_scale_ = 0.0f;
   Rng* rng_ = nullptr;
 };
 
@@ -169,6 +176,10 @@ class Layer {
   // compiler may then drop the output after forward and recompute it before backward
   // needs it, to meet a memory budget.
   virtual bool forward_is_repeatable() const { return false; }
+  // Whether calc_gradient can apply a plain gradient step itself (RunContext::fused_update)
+  // for all its weights, all of them trainable, after calc_derivative: the weight gradient
+  // then goes straight into the weights, which saves its memory and a pass over it.
+  virtual bool supports_fused_update() const { return false; }
 
   // In-place operation; the graph compiler decides (src/graph/in_place.cpp). When true,
   // output 0 may share the memory of input `i`: forward must then be correct with

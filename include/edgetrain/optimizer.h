@@ -51,6 +51,10 @@ class Optimizer {
   // weight -= update(grad, state); state tensors are zero before the first step.
   virtual void apply(Tensor& weight, const Tensor& grad, std::span<Tensor> state,
                      const OptimizerStep& step) const = 0;
+  // True when an update is exactly weight -= learning_rate * grad (no state, no decay, no
+  // clipping): the graph may then fold the update into a layer's weight-gradient product
+  // (Layer::supports_fused_update), and that layer's gradient is never stored.
+  virtual bool is_plain_gradient_step() const { return false; }
   // The rate given by learning_rate=, which a "constant" scheduler uses by default.
   float base_learning_rate() const { return learning_rate_; }
   // clip_grad_norm=X (X > 0), taken by every optimizer: before the updates of a step, all

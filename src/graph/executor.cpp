@@ -208,6 +208,8 @@ void Executor::run_backward_step(size_t s, const OptimizerStep& update) {
       ET_ASSERT(false, "forward step in the backward pass");
       break;
     case Phase::calc_gradient:
+      context.fused_update_ = node.fused_update;
+      context.update_scale_ = -update.learning_rate;
       node.layer->calc_gradient(context);
       break;
     case Phase::calc_derivative:

@@ -405,9 +405,10 @@ class GraphBuilder {
         node.input_grads.push_back(grad);
         if (grad.valid() && !view) node.run_derivative = true;
       }
+      node.fused_update = fuses_update(node);
       for (size_t w = 0; w < node.weights.size(); ++w) {
         int grad = -1;
-        if (node.run_gradient && node.weight_specs[w].trainable)
+        if (node.run_gradient && node.weight_specs[w].trainable && !node.fused_update)
           grad = add_tensor(graph_.tensors[node.weights[w]].name + ":grad",
                             TensorKind::weight_gradient, node.weight_specs[w].shape, false, n);
         node.weight_grads.push_back(grad);
@@ -424,6 +425,21 @@ class GraphBuilder {
     if (options_.input_gradients)
       for (const GraphNode& node : graph_.nodes)
         if (node.type == "input") graph_.input_gradients.push_back(node.output_grads[0].id);
+  }
+
+  // Whether `node`'s calc_gradient applies the optimizer's step itself: a plain gradient
+  // step, a layer that can, every weight trained, and no in-place input gradient over the
+  // output gradient (calc_gradient reads that after calc_derivative then).
+  bool fuses_update(const GraphNode& node) const {
+    if (!options_.fused_updates || !options_.optimizer ||
+        !options_.optimizer->is_plain_gradient_step() || !node.run_gradient ||
+        !node.layer->supports_fused_update() || node.weights.empty())
+      return false;
+    for (const WeightSpec& spec : node.weight_specs)
+      if (!spec.trainable) return false;
+    for (size_t i = 0; i < node.inputs.size(); ++i)
+      if (node.layer->supports_in_place_derivative(i)) return false;
+    return true;
   }
 
   // Touching an in-place alias touches the tensor whose memory it shares, too.
@@ -480,13 +496,18 @@ class GraphBuilder {
       for (int grad : graph_.nodes[n].weight_grads) touch(grad, step);
     };
     bool any_update = false;
+    auto emit_gradient = [&](size_t n) {
+      const GraphNode& node = graph_.nodes[n];
+      size_t step = steps.size();
+      steps.push_back({n, Phase::calc_gradient});
+      touch_saved(node, n, step, Phase::calc_gradient);
+      for (int grad : node.weight_grads) touch(grad, step);
+    };
     for (size_t n = graph_.nodes.size(); n-- > 0;) {
       const GraphNode& node = graph_.nodes[n];
-      if (node.run_gradient) {
-        size_t step = steps.size();
-        steps.push_back({n, Phase::calc_gradient});
-        touch_saved(node, n, step, Phase::calc_gradient);
-        for (int grad : node.weight_grads) touch(grad, step);
+      // A fused update changes the weights, which calc_derivative reads: it goes last.
+      if (node.run_gradient && !node.fused_update) {
+        emit_gradient(n);
         any_update = true;
       }
       if (node.run_derivative) {
@@ -496,7 +517,8 @@ class GraphBuilder {
         for (const TensorRef& grad : node.input_grads) touch(grad, step);
         touch(node.label, step);
       }
-      if (node.run_gradient && !clip) emit_apply(n);
+      if (node.fused_update) emit_gradient(n);
+      if (node.run_gradient && !node.fused_update && !clip) emit_apply(n);
     }
     if (clip && any_update) {
       size_t step = steps.size();
@@ -504,7 +526,7 @@ class GraphBuilder {
       for (const GraphNode& node : graph_.nodes)
         for (int grad : node.weight_grads) touch(grad, step);
       for (size_t n = graph_.nodes.size(); n-- > 0;)
-        if (graph_.nodes[n].run_gradient) emit_apply(n);
+        if (graph_.nodes[n].run_gradient && !graph_.nodes[n].fused_update) emit_apply(n);
     }
 
     // Data is written before the first step; results are read after the last one;

@@ -83,6 +83,9 @@ struct GraphNode {
   bool run_forward = true;
   bool run_gradient = false;
   bool run_derivative = false;
+  // calc_gradient applies the optimizer step itself, after calc_derivative; no weight
+  // gradient tensors, no apply_gradient step (CompileOptions::fused_updates).
+  bool fused_update = false;
   size_t parameter_count = 0;
 };
 
@@ -154,6 +157,10 @@ struct CompileOptions {
   bool memory_swap = false;
   std::string swap_directory = "";  // where the (unnamed) swap file lives; empty: $TMPDIR or /tmp
   size_t swap_lookahead = 2;        // steps a read back is queued ahead of its use
+  // With an optimizer whose update is a plain gradient step (Optimizer::
+  // is_plain_gradient_step), layers that support it apply it in calc_gradient, after
+  // calc_derivative, and keep no weight gradients (GraphNode::fused_update).
+  bool fused_updates = false;
 };
 
 // Throws GraphError (names, cycles), ShapeError (shape inference) or PropertyError.

@@ -69,4 +69,12 @@ void sum_rows(const float* x, float* out, size_t rows, size_t cols) {
     for (size_t c = 0; c < cols; ++c) out[c] += x[r * cols + c];
 }
 
+void add_scaled_column_sums(const float* x, float scale, float* out, size_t rows, size_t cols) {
+  for (size_t c = 0; c < cols; ++c) {
+    float total = 0.0f;
+    for (size_t r = 0; r < rows; ++r) total += x[r * cols + c];
+    out[c] += scale * total;
+  }
+}
+
 }  // namespace edgetrain::kernels

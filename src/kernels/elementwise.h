@@ -36,6 +36,8 @@ double lane_sum(size_t begin, size_t end, Term term) {
 void add_row_vector(float* x, const float* bias, size_t rows, size_t cols);
 // out[c] = sum over rows of x[r * cols + c]  (overwrites out)
 void sum_rows(const float* x, float* out, size_t rows, size_t cols);
+// out[c] += scale * (the sum sum_rows writes): a bias's plain gradient step.
+void add_scaled_column_sums(const float* x, float scale, float* out, size_t rows, size_t cols);
 // Per-channel bias of one N:C:H:W sample, channels planes of `positions` values:
 // x[c * positions + p] += bias[c].
 void add_channel_bias(float* x, const float* bias, size_t channels, size_t positions);

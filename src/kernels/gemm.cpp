@@ -19,6 +19,35 @@ void blas_gemm(bool transpose_a, bool transpose_b, size_t m, size_t n, size_t k,
               c, static_cast<int>(ldc));
 }
 
+// C[m x n] = alpha * op(A)[m x 1] * op(B)[1 x n] + beta * C: an outer product, row by row.
+void outer_product(bool transpose_a, bool transpose_b, size_t m, size_t n, float alpha,
+                   const float* a, size_t lda, const float* b, size_t ldb, float beta, float* c,
+                   size_t ldc) {
+  const size_t a_stride = transpose_a ? 1 : lda, b_stride = transpose_b ? ldb : 1;
+  parallel_ranges(m, n, [&](size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i) {
+      const float scale = alpha * a[i * a_stride];
+      float* row = c + i * ldc;
+      if (beta == 0.0f)
+        for (size_t j = 0; j < n; ++j) row[j] = scale * b[j * b_stride];
+      else
+        for (size_t j = 0; j < n; ++j) row[j] = scale * b[j * b_stride] + beta * row[j];
+    }
+  });
+}
+
+// y = alpha * op(M) * x + beta * y through sgemv, M stored rows x columns. y is zeroed
+// first when beta is 0: BLAS may compute 0 * y, and y may hold anything (even NaN).
+void gemv(bool transpose, size_t rows, size_t columns, float alpha, const float* matrix, size_t ld,
+          const float* x, size_t x_stride, float beta, float* y, size_t y_stride) {
+  const size_t outputs = transpose ? columns : rows;
+  if (beta == 0.0f)
+    for (size_t i = 0; i < outputs; ++i) y[i * y_stride] = 0.0f;
+  cblas_sgemv(CblasRowMajor, transpose ? CblasTrans : CblasNoTrans, static_cast<int>(rows),
+              static_cast<int>(columns), alpha, matrix, static_cast<int>(ld), x,
+              static_cast<int>(x_stride), beta, y, static_cast<int>(y_stride));
+}
+
 }  // namespace
 
 size_t gemm_column_blocks(size_t m, size_t n, size_t k) {
@@ -30,6 +59,22 @@ void gemm(bool transpose_a, bool transpose_b, size_t m, size_t n, size_t k, floa
           const float* a, size_t lda, const float* b, size_t ldb, float beta, float* c,
           size_t ldc) {
   if (m == 0 || n == 0) return;
+  // A row or a column of C (batch 1 in a fully connected layer), or a product over one
+  // value: matrix-vector products and outer products, which GEMM runs far slower.
+  if (m == 1 && k > 1) {  // C^T = op(B)^T * op(A)^T
+    gemv(!transpose_b, transpose_b ? n : k, transpose_b ? k : n, alpha, b, ldb, a,
+         transpose_a ? lda : 1, beta, c, 1);
+    return;
+  }
+  if (n == 1 && k > 1) {  // C = op(A) * op(B)
+    gemv(transpose_a, transpose_a ? k : m, transpose_a ? m : k, alpha, a, lda, b,
+         transpose_b ? 1 : ldb, beta, c, ldc);
+    return;
+  }
+  if (k == 1) {
+    outer_product(transpose_a, transpose_b, m, n, alpha, a, lda, b, ldb, beta, c, ldc);
+    return;
+  }
   const size_t blocks = gemm_column_blocks(m, n, k);
   if (blocks == 1) {
     blas_gemm(transpose_a, transpose_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);

@@ -52,6 +52,15 @@ void FullyConnectedLayer::calc_gradient(RunContext& context) {
   const Tensor& input = context.input();
   const size_t rows = input.size() / in_;
   const float* dz = activation_.pre_activation_grad(context);
+  if (context.fused_update()) {
+    // weight += scale * dZ^T X and bias += scale * column sums of dZ, with scale = -lr.
+    const float scale = context.update_scale();
+    kernels::gemm(true, false, unit_, in_, rows, scale, dz, unit_, input.data(), in_, 1.0f,
+                  context.weight(0).data(), in_);
+    if (weights_.bias)
+      kernels::add_scaled_column_sums(dz, scale, context.weight(1).data(), rows, unit_);
+    return;
+  }
   if (context.needs_weight_grad(0))
     kernels::gemm(true, false, unit_, in_, rows, 1.0f, dz, unit_, input.data(), in_, 0.0f,
                   context.weight_grad(0).data(), in_);

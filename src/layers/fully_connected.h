@@ -27,6 +27,7 @@ class FullyConnectedLayer : public Layer {
   // Only calc_gradient reads the input; a frozen layer does not.
   bool backward_needs_input(size_t) const override { return trainable_; }
   bool forward_is_repeatable() const override { return true; }
+  bool supports_fused_update() const override { return true; }
   bool derivative_needs_input(size_t) const override { return false; }
 
  private:

@@ -20,6 +20,9 @@ class Sgd : public Optimizer {
   std::vector<std::string> state_names() const override;
   void apply(Tensor& weight, const Tensor& grad, std::span<Tensor> state,
              const OptimizerStep& step) const override;
+  bool is_plain_gradient_step() const override {
+    return momentum_ == 0.0f && weight_decay_ == 0.0f && clip_grad_norm_ == 0.0f;
+  }
 
  private:
   float momentum_ = 0.0f;

@@ -189,6 +189,7 @@ void Model::compile() {
   const std::unique_ptr<MemoryPlanner> planner = make_planner(memory_planner_, "model");
   CompileOptions options{batch_size_, optimizer_.get(), planner.get()};
   options.in_place = in_place_;
+  options.fused_updates = true;
   options.memory_budget = memory_budget_;
   options.memory_swap = memory_swap_;
   options.swap_directory = memory_swap_path_;

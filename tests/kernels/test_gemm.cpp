@@ -1,10 +1,12 @@
 // kernels::gemm against the three-loop reference, with every transpose, on shapes below
-// and above the size where it cuts C into column blocks run on several threads; the
-// blocked result must not depend on the thread count.
+// and above the size where it cuts C into column blocks run on several threads, and on
+// matrix-vector and outer-product shapes; no result may depend on the thread count.
 #include <gtest/gtest.h>
 #include <omp.h>
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 #include <vector>
 
 #include "edgetrain/rng.h"
@@ -29,6 +31,8 @@ std::vector<float> run_gemm(bool ta, bool tb, const Shape& s, float beta, int th
   omp_set_num_threads(threads);
   const std::vector<float> a = random_values(s.m * s.k, 1), b = random_values(s.k * s.n, 2);
   std::vector<float> c = random_values(s.m * s.n, 3);
+  // With beta 0, C is not read: NaN there must not come through.
+  if (beta == 0.0f) std::fill(c.begin(), c.end(), std::numeric_limits<float>::quiet_NaN());
   kernels::gemm(ta, tb, s.m, s.n, s.k, 0.5f, a.data(), ta ? s.m : s.k, b.data(), tb ? s.k : s.n,
                 beta, c.data(), s.n);
   omp_set_num_threads(saved);
@@ -37,7 +41,10 @@ std::vector<float> run_gemm(bool ta, bool tb, const Shape& s, float beta, int th
 
 TEST(Gemm, MatchesTheReferenceAndDoesNotDependOnThreads) {
   // The MLP's fc1 shapes (blocked), an odd blocked shape, and a small unblocked one.
-  const std::vector<Shape> shapes = {{64, 256, 784}, {256, 784, 64}, {37, 333, 401}, {5, 7, 3}};
+  // Matrix-vector (m or n of 1) and outer products (k of 1) take their own paths.
+  const std::vector<Shape> shapes = {{64, 256, 784}, {256, 784, 64}, {37, 333, 401}, {5, 7, 3},
+                                     {1, 256, 784},  {256, 1, 784},  {256, 784, 1},  {1, 1, 9},
+                                     {1, 7, 1},      {300, 500, 1}};
   EXPECT_GT(kernels::gemm_column_blocks(64, 256, 784), 1u);
   EXPECT_GT(kernels::gemm_column_blocks(37, 333, 401), 1u);
   EXPECT_EQ(kernels::gemm_column_blocks(5, 7, 3), 1u);
