@@ -27,11 +27,18 @@ void outer_product(bool transpose_a, bool transpose_b, size_t m, size_t n, float
   parallel_ranges(m, n, [&](size_t begin, size_t end) {
     for (size_t i = begin; i < end; ++i) {
       const float scale = alpha * a[i * a_stride];
-      float* row = c + i * ldc;
-      if (beta == 0.0f)
+      float* __restrict row = c + i * ldc;
+      if (b_stride == 1) {  // the common case, contiguous: vectorizes
+        const float* __restrict v = b;
+        if (beta == 0.0f)
+          for (size_t j = 0; j < n; ++j) row[j] = scale * v[j];
+        else
+          for (size_t j = 0; j < n; ++j) row[j] = scale * v[j] + beta * row[j];
+      } else if (beta == 0.0f) {
         for (size_t j = 0; j < n; ++j) row[j] = scale * b[j * b_stride];
-      else
+      } else {
         for (size_t j = 0; j < n; ++j) row[j] = scale * b[j * b_stride] + beta * row[j];
+      }
     }
   });
 }
