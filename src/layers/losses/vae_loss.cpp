@@ -4,6 +4,8 @@
 #include <cmath>
 
 #include "edgetrain/error.h"
+#include "kernels/elementwise.h"
+#include "kernels/threads.h"
 
 namespace edgetrain {
 namespace {
@@ -14,6 +16,12 @@ enum Input : size_t { kRecon = 0, kMu = 1, kLogvar = 2 };
 constexpr double kMinLog = -100.0;
 // ...and bounds the denominator recon * (1 - recon) of its gradient below by this.
 constexpr float kMinVariance = 1e-12f;
+
+// The reconstruction term's sum runs as this many fixed chunks (on the OpenMP threads),
+// each in kernels::lane_sum's lanes, the chunks then added in order: two logarithms per
+// value made the serial loop an eighth of a VAE step; the result does not follow the
+// thread count.
+constexpr size_t kChunks = 4;
 
 }  // namespace
 
@@ -40,12 +48,20 @@ void VaeLoss::forward(RunContext& context) {
   const Tensor& mu = context.input(kMu);
   const Tensor& logvar = context.input(kLogvar);
   const Tensor& target = context.label();
+  const float* p = recon.data();
+  const float* y = target.data();
+  const size_t n = recon.size();
+  double chunk_sums[kChunks] = {};
+  kernels::parallel_chunks(kChunks, kChunks, 40 * n, [&](size_t chunk, size_t) {
+    chunk_sums[chunk] =
+        kernels::lane_sum(n * chunk / kChunks, n * (chunk + 1) / kChunks, [p, y](size_t i) {
+          const double q = p[i];
+          return y[i] * std::max(std::log(q), kMinLog) +
+                 (1.0 - y[i]) * std::max(std::log(1.0 - q), kMinLog);
+        });
+  });
   double bce = 0.0;
-  for (size_t i = 0; i < recon.size(); ++i) {
-    const double p = recon[i];
-    bce -= target[i] * std::max(std::log(p), kMinLog) +
-           (1.0 - target[i]) * std::max(std::log(1.0 - p), kMinLog);
-  }
+  for (double sum : chunk_sums) bce -= sum;
   double kl = 0.0;
   for (size_t i = 0; i < mu.size(); ++i) {
     const double m = mu[i], lv = logvar[i];
