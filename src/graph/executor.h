@@ -54,7 +54,6 @@ class Executor {
   // time of each step to step_seconds()[step]; turning it on resets the sums. Evaluation
   // forwards are not counted.
   void set_profiling(bool on);
-  bool profiling() const { return profiling_; }
   const std::vector<double>& step_seconds() const { return step_seconds_; }
   double recompute_seconds() const { return recompute_seconds_; }  // forwards run again
   double swap_seconds() const { return swap_seconds_; }            // waiting on swap transfers
