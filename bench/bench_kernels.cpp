@@ -2,8 +2,11 @@
 // same relu, max-pool 2, conv 16 3x3 same relu, max-pool 2, fc 128 relu, fc 10):
 //
 //   sgemm/<layer>_<pass>/blas_threads:T   the GEMM a layer issues (per sample for conv2d),
-//       with the transposes the layer uses; counters GFLOPs (rate) and of_peak (fraction
-//       of sgemm/square_512 at the same thread count, measured in the same run);
+//       with the transposes the layer uses, on OpenBLAS alone with T threads; counters
+//       GFLOPs (rate) and of_peak (fraction of sgemm/square_512 at the same thread count,
+//       measured in the same run);
+//   sgemm/<layer>_<pass>/policy           the same through kernels::gemm under edgetrain's
+//       thread policy (column blocks on the OpenMP threads), where it splits;
 //   elementwise/add_inplace/N             one elementwise kernel (forks above
 //       kernels::kParallelMinWork element operations);
 //   layer/<layer>/<phase>                 a real layer inside a compiled graph (planner,
@@ -19,6 +22,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "edgetrain/model.h"
@@ -80,32 +84,92 @@ std::map<int, double>& square_peak() {
   return peak;
 }
 
-double time_gemm(const GemmShape& s, const float* a, const float* b, float* c, int calls) {
+// The thread pool that ran last. Idle threads of a pool spin for a while after their last
+// job (OpenBLAS's worker about 0.1 s, libgomp's team too) and take the cores the other
+// pool needs: a benchmark on the other pool waits 0.25 s first (outside the timing).
+enum class Pool { none, openblas, openmp };
+void switch_to(Pool pool) {
+  static Pool last = Pool::none;
+  if (last != Pool::none && last != pool)
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  last = pool;
+}
+
+// OpenBLAS itself, on the calling thread plus the OpenBLAS threads set: not kernels::gemm,
+// which cuts GEMMs of kernels::kSplitGemmFlops and more into column blocks on the OpenMP
+// threads (measured by the /policy variants).
+void blas_gemm(const GemmShape& s, const float* a, const float* b, float* c) {
   const size_t lda = s.transpose_a ? s.m : s.k, ldb = s.transpose_b ? s.k : s.n;
+  cblas_sgemm(CblasRowMajor, s.transpose_a ? CblasTrans : CblasNoTrans,
+              s.transpose_b ? CblasTrans : CblasNoTrans, static_cast<int>(s.m),
+              static_cast<int>(s.n), static_cast<int>(s.k), 1.0f, a, static_cast<int>(lda), b,
+              static_cast<int>(ldb), 0.0f, c, static_cast<int>(s.n));
+}
+
+double time_gemm(const GemmShape& s, const float* a, const float* b, float* c, int calls) {
   const auto start = std::chrono::steady_clock::now();
-  for (int i = 0; i < calls; ++i)
-    kernels::gemm(s.transpose_a, s.transpose_b, s.m, s.n, s.k, 1.0f, a, lda, b, ldb, 0.0f, c, s.n);
+  for (int i = 0; i < calls; ++i) blas_gemm(s, a, b, c);
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-// When square_512 was filtered out: measure it here, best of 5 runs of 10 calls.
+// The square_512 peak at `threads` OpenBLAS threads. When square_512 was filtered out (or
+// has not run yet), measured here: best of 5 runs of 10 calls. OpenBLAS is left on one
+// thread (edgetrain's policy) afterwards.
 double peak_for(int threads) {
   auto found = square_peak().find(threads);
   if (found != square_peak().end()) return found->second;
   const GemmShape& square = gemm_shapes().front();
   const std::vector<float> a = random_vector(512 * 512, 1), b = random_vector(512 * 512, 2);
   std::vector<float> c(512 * 512);
+  switch_to(Pool::openblas);
+  openblas_set_num_threads(threads);
   time_gemm(square, a.data(), b.data(), c.data(), 2);
   double best = 1e30;
   for (int run = 0; run < 5; ++run)
     best = std::min(best, time_gemm(square, a.data(), b.data(), c.data(), 10) / 10);
+  kernels::apply_thread_policy();
   return square_peak()[threads] = 2.0 * 512 * 512 * 512 / best * 1e-9;
 }
 
+std::string shape_label(const GemmShape& s) {
+  return std::to_string(s.m) + "x" + std::to_string(s.n) + "x" + std::to_string(s.k) +
+         (s.transpose_a ? " A^T" : "") + (s.transpose_b ? " B^T" : "");
+}
+
+// OpenBLAS alone on range(0) threads.
 void BM_sgemm(benchmark::State& state, const GemmShape& s) {
   const int threads = static_cast<int>(state.range(0));
-  const int saved = openblas_get_num_threads();
+  switch_to(Pool::openblas);
   openblas_set_num_threads(threads);
+  const std::vector<float> a = random_vector(s.m * s.k, 1), b = random_vector(s.k * s.n, 2);
+  std::vector<float> c(s.m * s.n);
+  const double gflop = 2.0 * static_cast<double>(s.m * s.n * s.k) * 1e-9;
+  const auto start = std::chrono::steady_clock::now();
+  for (auto _ : state) {
+    blas_gemm(s, a.data(), b.data(), c.data());
+    benchmark::DoNotOptimize(c.data());
+    benchmark::ClobberMemory();
+  }
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double rate = gflop * static_cast<double>(state.iterations()) / seconds;
+  state.counters["GFLOPs"] = rate;
+  if (s.name == "square_512") {
+    double& peak = square_peak()[threads];
+    peak = std::max(peak, rate);
+  }
+  state.counters["of_peak"] = rate / peak_for(threads);
+  state.SetLabel(shape_label(s));
+  kernels::apply_thread_policy();
+}
+
+// kernels::gemm under edgetrain's thread policy, as a layer outside conv2d's sample loop
+// calls it: OpenBLAS on one thread, GEMMs of kSplitGemmFlops and more as column blocks on
+// the OpenMP threads. of_peak: against square_512 at that many OpenBLAS threads.
+void BM_sgemm_policy(benchmark::State& state, const GemmShape& s) {
+  const int threads = kernels::max_threads();
+  const double peak = peak_for(threads);
+  switch_to(Pool::openmp);
   const std::vector<float> a = random_vector(s.m * s.k, 1), b = random_vector(s.k * s.n, 2);
   std::vector<float> c(s.m * s.n);
   const size_t lda = s.transpose_a ? s.m : s.k, ldb = s.transpose_b ? s.k : s.n;
@@ -120,16 +184,11 @@ void BM_sgemm(benchmark::State& state, const GemmShape& s) {
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const double rate = gflop * static_cast<double>(state.iterations()) / seconds;
-  state.counters["GFLOPs"] =
-      benchmark::Counter(gflop, benchmark::Counter::kIsIterationInvariantRate);
-  if (s.name == "square_512") {
-    double& peak = square_peak()[threads];
-    peak = std::max(peak, rate);
-  }
-  state.counters["of_peak"] = rate / peak_for(threads);
-  state.SetLabel(std::to_string(s.m) + "x" + std::to_string(s.n) + "x" + std::to_string(s.k) +
-                 (s.transpose_a ? " A^T" : "") + (s.transpose_b ? " B^T" : ""));
-  openblas_set_num_threads(saved);
+  state.counters["GFLOPs"] = rate;
+  state.counters["of_peak"] = rate / peak;
+  state.SetLabel(shape_label(s) + ", " +
+                 std::to_string(kernels::gemm_column_blocks(s.m, s.n, s.k)) + " block(s) on " +
+                 std::to_string(threads) + " thread(s)");
 }
 
 // ------------------------------------------------------------------------- elementwise
@@ -139,6 +198,7 @@ void BM_sgemm(benchmark::State& state, const GemmShape& s) {
 // size where loops fork (kernels::kParallelMinWork).
 void BM_add_inplace(benchmark::State& state) {
   const size_t n = static_cast<size_t>(state.range(0));
+  switch_to(Pool::openmp);
   std::vector<float> dst = random_vector(n, 1);
   const std::vector<float> src = random_vector(n, 2);
   for (auto _ : state) {
@@ -234,6 +294,7 @@ const std::vector<LayerCase>& layer_cases() {
 // Manual time: the phase's own wall seconds, from TimedLayer, per iteration. cpu_us is the
 // calling thread's CPU time in the phase (steadier on a shared machine, serial code only).
 void BM_layer(benchmark::State& state, const LayerCase& c, bool forward) {
+  switch_to(Pool::openmp);
   LayerRig rig(c.type, c.properties, c.input_shape);
   rig.iteration();  // warm-up
   double cpu = 0, gradient = 0, derivative = 0;
@@ -253,12 +314,19 @@ void BM_layer(benchmark::State& state, const LayerCase& c, bool forward) {
   state.SetLabel("batch 64, input " + c.input_shape);
 }
 
+// Registration order is run order: square_512 first (the peak every of_peak divides by),
+// all OpenBLAS-threaded GEMMs together, then what runs on the OpenMP threads.
 void register_all() {
   for (const GemmShape& shape : gemm_shapes())
     benchmark::RegisterBenchmark(("sgemm/" + shape.name).c_str(), BM_sgemm, shape)
         ->ArgName("blas_threads")
         ->Arg(1)
         ->Arg(2);
+  // Only where kernels::gemm splits; below kSplitGemmFlops it is blas_threads:1.
+  for (const GemmShape& shape : gemm_shapes())
+    if (kernels::gemm_column_blocks(shape.m, shape.n, shape.k) > 1)
+      benchmark::RegisterBenchmark(("sgemm/" + shape.name + "/policy").c_str(), BM_sgemm_policy,
+                                   shape);
   benchmark::RegisterBenchmark("elementwise/add_inplace", BM_add_inplace)
       ->Arg(8192)
       ->Arg(50176)
