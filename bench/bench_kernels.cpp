@@ -1,5 +1,6 @@
 // Microbenchmarks at the shapes of the example CNN (batch 64, input 1:28:28: conv 8 3x3
-// same relu, max-pool 2, conv 16 3x3 same relu, max-pool 2, fc 128 relu, fc 10):
+// same relu, max-pool 2, conv 16 3x3 same relu, max-pool 2, fc 128 relu, fc 10), of the
+// residual CNN and the VAE, and of large GEMM-heavy layers:
 //
 //   sgemm/<layer>_<pass>/blas_threads:T   the GEMM a layer issues (per sample for conv2d),
 //       with the transposes the layer uses, on OpenBLAS alone with T threads; counters
@@ -10,11 +11,13 @@
 //   elementwise/add_inplace/N             one elementwise kernel (forks above
 //       kernels::kParallelMinWork element operations);
 //   layer/<layer>/<phase>                 a real layer inside a compiled graph (planner,
-//       executor), timing forward or backward (calc_gradient + calc_derivative) alone,
-//       under edgetrain's thread policy (OpenBLAS on one thread, OpenMP on
-//       OMP_NUM_THREADS threads: compare runs with OMP_NUM_THREADS=1 and unset).
+//       executor), timing forward or backward (calc_gradient + calc_derivative) alone
+//       (and step = both, for the loss), under edgetrain's thread policy (OpenBLAS on one
+//       thread, OpenMP on OMP_NUM_THREADS threads: compare runs with OMP_NUM_THREADS=1 and
+//       unset); GEMM layers report GFLOPs and of_peak against square_512 at as many
+//       OpenBLAS threads as the layer has OpenMP threads.
 //
-//   build/bench/bench_kernels [--benchmark_filter=sgemm] [--benchmark_repetitions=5]
+//   build/bench/bench_kernels [--benchmark_filter=sgemm] [--benchmark_repetitions=3]
 #include <benchmark/benchmark.h>
 #include <cblas.h>
 
@@ -213,11 +216,12 @@ void BM_add_inplace(benchmark::State& state) {
 // ------------------------------------------------------------------------------ layers
 
 // One layer on a compiled graph: input(s) -> layer, with input gradients on so that
-// calc_derivative runs too, SGD at learning rate 0 so the weights stay put.
+// calc_derivative runs too, SGD at learning rate 0 so the weights stay put. A loss layer
+// gets one-hot labels.
 class LayerRig {
  public:
   LayerRig(const std::string& type, const std::vector<std::string>& properties,
-           const std::string& input_shape) {
+           const std::string& input_shape, size_t batch) {
     input_ = createLayer("input", {"name=in", "input_shape=" + input_shape});
     auto timed = std::make_unique<bench::TimedLayer>(make_layer(type));
     timed_ = timed.get();
@@ -225,7 +229,7 @@ class LayerRig {
     layer_->setProperty(properties);
     optimizer_ = createOptimizer("sgd", {"learning_rate=0"});
     CompileOptions options;
-    options.batch = kBatch;
+    options.batch = batch;
     options.optimizer = optimizer_.get();
     options.input_gradients = true;
     graph_ = std::make_unique<CompiledGraph>(
@@ -236,20 +240,52 @@ class LayerRig {
     input_values_ = random_vector(executor_->tensor(graph_->input_tensors.at(0)).size(), 3);
     for (int id : graph_->external_gradients)
       gradients_.push_back({id, random_vector(executor_->tensor(id).size(), 4)});
+    for (int id : graph_->label_tensors) {
+      Tensor label = executor_->tensor(id);
+      const size_t classes = label.shape().width;
+      std::vector<float> one_hot(label.size(), 0.0f);
+      for (size_t row = 0; row < label.size() / classes; ++row)
+        one_hot[row * classes + (row * 7) % classes] = 1.0f;
+      labels_.push_back({id, std::move(one_hot)});
+    }
   }
 
-  // One training iteration; returns the layer's times. The input and the output gradient
-  // are written before every pass (untimed): the planner lends their memory to other
-  // tensors in between, and a layer's speed can depend on the values (NaN, denormals).
+  // One training iteration; returns the layer's times. The input, labels and output
+  // gradient are written before every pass (untimed): the planner lends their memory to
+  // other tensors in between, and a layer's speed can depend on the values (NaN,
+  // denormals).
   bench::TimedLayer::Times iteration() {
     timed_->reset();
     std::copy(input_values_.begin(), input_values_.end(),
               executor_->tensor(graph_->input_tensors.at(0)).data());
+    for (const auto& [id, values] : labels_)
+      std::copy(values.begin(), values.end(), executor_->tensor(id).data());
     executor_->forward(true);
     for (const auto& [id, values] : gradients_)
       std::copy(values.begin(), values.end(), executor_->tensor(id).data());
     executor_->backward();
     return timed_->times();
+  }
+
+  // Multiply-adds x 2 of the layer's GEMMs in forward, per iteration: 2 * B * O * P * K
+  // for conv2d (K = C*kh*kw, P = output pixels), the same with P = input pixels for
+  // conv2dtranspose (its GEMMs are conv2d's backward ones), 2 * B * in * out for
+  // fully_connected; 0 for other layers. Bias, activation, im2col/col2im are not counted.
+  // Backward runs one GEMM of the same size for the weight gradient and one for the
+  // input gradient: twice the forward's.
+  double forward_flops() const {
+    const GraphNode& node = graph_->nodes[graph_->find_node("under_test")];
+    if (node.weights.empty()) return 0;
+    const double weights = static_cast<double>(graph_->tensors[node.weights[0]].shape.size());
+    const TensorShape& in = node.inputs[0].shape;
+    const TensorShape& out = node.outputs[0].shape;
+    if (node.type == "conv2d")
+      return 2.0 * weights * static_cast<double>(out.batch * out.height * out.width);
+    if (node.type == "conv2dtranspose")
+      return 2.0 * weights * static_cast<double>(in.batch * in.height * in.width);
+    if (node.type == "fully_connected")
+      return 2.0 * weights * static_cast<double>(in.size() / in.width);
+    return 0;
   }
 
  private:
@@ -259,25 +295,28 @@ class LayerRig {
   std::unique_ptr<CompiledGraph> graph_;
   std::unique_ptr<Executor> executor_;
   std::vector<float> input_values_;
-  std::vector<std::pair<int, std::vector<float>>> gradients_;
+  std::vector<std::pair<int, std::vector<float>>> gradients_, labels_;
 };
 
 struct LayerCase {
   std::string name, type;
   std::vector<std::string> properties;
   std::string input_shape;
+  size_t batch = kBatch;
 };
+
+const std::vector<std::string> kConv3x3 = {"kernel_size=3,3", "padding=same"};
+
+std::vector<std::string> with(std::vector<std::string> base, const std::vector<std::string>& more) {
+  base.insert(base.end(), more.begin(), more.end());
+  return base;
+}
 
 const std::vector<LayerCase>& layer_cases() {
   static const std::vector<LayerCase> cases = {
-      {"conv1",
-       "conv2d",
-       {"filters=8", "kernel_size=3,3", "padding=same", "activation=relu"},
-       "1:28:28"},
-      {"conv2",
-       "conv2d",
-       {"filters=16", "kernel_size=3,3", "padding=same", "activation=relu"},
-       "8:14:14"},
+      // The example CNN.
+      {"conv1", "conv2d", with(kConv3x3, {"filters=8", "activation=relu"}), "1:28:28"},
+      {"conv2", "conv2d", with(kConv3x3, {"filters=16", "activation=relu"}), "8:14:14"},
       {"pool1", "pooling2d", {"pooling=max", "pool_size=2,2"}, "8:28:28"},
       {"pool2", "pooling2d", {"pooling=max", "pool_size=2,2"}, "16:14:14"},
       {"relu_conv1", "activation", {"activation=relu"}, "8:28:28"},
@@ -287,31 +326,90 @@ const std::vector<LayerCase>& layer_cases() {
       {"batchnorm_conv2", "batch_normalization", {}, "16:14:14"},
       {"fc1", "fully_connected", {"unit=128", "activation=relu"}, "1:1:784"},
       {"fc2", "fully_connected", {"unit=10"}, "1:1:128"},
+      // fc2's logits into the loss the model file's Loss = cross makes of a final softmax.
+      {"softmax_cross_entropy", "cross_entropy", {}, "1:1:10"},
+      // The residual CNN (bench/compare/models/resnet.ini).
+      {"resnet_conv0", "conv2d", with(kConv3x3, {"filters=16"}), "1:28:28"},
+      {"resnet_conv1a", "conv2d", with(kConv3x3, {"filters=16"}), "16:28:28"},
+      {"resnet_conv2", "conv2d", with(kConv3x3, {"filters=32"}), "16:14:14"},
+      {"resnet_bn1a", "batch_normalization", {}, "16:28:28"},
+      {"resnet_bn2", "batch_normalization", {}, "32:14:14"},
+      // The VAE's decoder (models/vae.ini).
+      {"vae_dec_deconv1",
+       "conv2dtranspose",
+       {"filters=4", "kernel_size=4,4", "stride=2,2", "padding=1,1"},
+       "8:7:7"},
+      {"vae_recon",
+       "conv2dtranspose",
+       {"filters=1", "kernel_size=4,4", "stride=2,2", "padding=1,1", "activation=sigmoid"},
+       "4:14:14"},
+      // Large GEMM-heavy layers, for the 80%-of-peak check.
+      {"large_fc1024", "fully_connected", {"unit=1024"}, "1:1:1024", 256},
+      {"large_fc2048", "fully_connected", {"unit=2048"}, "1:1:2048", 128},
+      {"large_conv64", "conv2d", with(kConv3x3, {"filters=64"}), "64:56:56", 8},
+      {"large_conv128", "conv2d", with(kConv3x3, {"filters=128"}), "128:28:28", 16},
+      {"large_deconv64",
+       "conv2dtranspose",
+       {"filters=64", "kernel_size=4,4", "stride=2,2", "padding=1,1"},
+       "64:28:28",
+       8},
   };
   return cases;
 }
 
-// Manual time: the phase's own wall seconds, from TimedLayer, per iteration. cpu_us is the
-// calling thread's CPU time in the phase (steadier on a shared machine, serial code only).
-void BM_layer(benchmark::State& state, const LayerCase& c, bool forward) {
+enum class LayerPhase { forward, backward, step };
+const char* phase_name(LayerPhase phase) {
+  switch (phase) {
+    case LayerPhase::forward:
+      return "forward";
+    case LayerPhase::backward:
+      return "backward";
+    case LayerPhase::step:
+      return "step";
+  }
+  return "";
+}
+
+// Manual time: the phase's own wall seconds, from TimedLayer, per iteration (step:
+// forward + backward). cpu_us is the calling thread's CPU time in the phase (steadier on a
+// shared machine, serial code only). GEMM layers also get GFLOPs (LayerRig::forward_flops,
+// twice that in backward) and of_peak, against square_512 at as many OpenBLAS threads as
+// the layer's OpenMP threads (kernels::max_threads()).
+void BM_layer(benchmark::State& state, const LayerCase& c, LayerPhase phase) {
+  const int threads = kernels::max_threads();
+  const double peak = peak_for(threads);
   switch_to(Pool::openmp);
-  LayerRig rig(c.type, c.properties, c.input_shape);
+  LayerRig rig(c.type, c.properties, c.input_shape, c.batch);
   rig.iteration();  // warm-up
-  double cpu = 0, gradient = 0, derivative = 0;
+  double wall = 0, cpu = 0, gradient = 0, derivative = 0;
   for (auto _ : state) {
     const bench::TimedLayer::Times t = rig.iteration();
-    state.SetIterationTime(forward ? t.forward.wall : t.backward_wall());
-    cpu += forward ? t.forward.cpu : t.backward_cpu();
+    const double seconds = phase == LayerPhase::forward    ? t.forward.wall
+                           : phase == LayerPhase::backward ? t.backward_wall()
+                                                           : t.forward.wall + t.backward_wall();
+    state.SetIterationTime(seconds);
+    wall += seconds;
+    cpu += (phase != LayerPhase::backward ? t.forward.cpu : 0) +
+           (phase != LayerPhase::forward ? t.backward_cpu() : 0);
     gradient += t.gradient.wall;
     derivative += t.derivative.wall;
   }
   const double n = static_cast<double>(state.iterations());
   state.counters["cpu_us"] = 1e6 * cpu / n;
-  if (!forward) {
+  if (phase == LayerPhase::backward) {
     state.counters["gradient_us"] = 1e6 * gradient / n;
     state.counters["derivative_us"] = 1e6 * derivative / n;
   }
-  state.SetLabel("batch 64, input " + c.input_shape);
+  const double flops = rig.forward_flops() * (phase == LayerPhase::forward    ? 1
+                                              : phase == LayerPhase::backward ? 2
+                                                                              : 3);
+  if (flops > 0 && wall > 0) {
+    const double rate = flops * n / wall * 1e-9;
+    state.counters["GFLOPs"] = rate;
+    state.counters["of_peak"] = rate / peak;
+  }
+  state.SetLabel("batch " + std::to_string(c.batch) + ", input " + c.input_shape + ", " +
+                 std::to_string(threads) + " thread(s)");
 }
 
 // Registration order is run order: square_512 first (the peak every of_peak divides by),
@@ -332,12 +430,15 @@ void register_all() {
       ->Arg(50176)
       ->Arg(401408)
       ->Unit(benchmark::kMicrosecond);
-  for (const LayerCase& c : layer_cases())
-    for (bool forward : {true, false})
-      benchmark::RegisterBenchmark(
-          ("layer/" + c.name + (forward ? "/forward" : "/backward")).c_str(), BM_layer, c, forward)
+  for (const LayerCase& c : layer_cases()) {
+    std::vector<LayerPhase> phases = {LayerPhase::forward, LayerPhase::backward};
+    if (c.type == "cross_entropy") phases.push_back(LayerPhase::step);
+    for (LayerPhase phase : phases)
+      benchmark::RegisterBenchmark(("layer/" + c.name + "/" + phase_name(phase)).c_str(), BM_layer,
+                                   c, phase)
           ->UseManualTime()
           ->Unit(benchmark::kMicrosecond);
+  }
 }
 
 }  // namespace
