@@ -8,8 +8,11 @@
 //       measured in the same run);
 //   sgemm/<layer>_<pass>/policy           the same through kernels::gemm under edgetrain's
 //       thread policy (column blocks on the OpenMP threads), where it splits;
+//   sgemm/<conv>_<pass>/per_thread        one such GEMM on every OpenMP thread at once, as
+//       conv2d's sample loop runs them;
 //   elementwise/add_inplace/N             one elementwise kernel (forks above
 //       kernels::kParallelMinWork element operations);
+//   im2col/<layer>, col2im/<layer>        one sample's column matrix, serial;
 //   layer/<layer>/<phase>                 a real layer inside a compiled graph (planner,
 //       executor), timing forward or backward (calc_gradient + calc_derivative) alone
 //       (and step = both, for the loss), under edgetrain's thread policy (OpenBLAS on one
@@ -35,6 +38,7 @@
 #include "graph/graph.h"
 #include "kernels/elementwise.h"
 #include "kernels/gemm.h"
+#include "kernels/im2col.h"
 #include "kernels/threads.h"
 #include "timed_layer.h"
 
@@ -77,6 +81,22 @@ const std::vector<GemmShape>& gemm_shapes() {
       {"fc2_forward", false, true, kBatch, 10, 128},
       {"fc2_gradient", true, false, 10, 128, kBatch},
       {"fc2_derivative", false, false, kBatch, 128, 10},
+      // The GEMMs of the large layer cases (layer/large_*): conv per sample, fc per batch.
+      {"large_conv64_forward", false, false, 64, 3136, 576},
+      {"large_conv64_gradient", false, true, 64, 576, 3136},
+      {"large_conv64_derivative", true, false, 576, 3136, 64},
+      {"large_conv128_forward", false, false, 128, 784, 1152},
+      {"large_conv128_gradient", false, true, 128, 1152, 784},
+      {"large_conv128_derivative", true, false, 1152, 784, 128},
+      {"large_deconv64_forward", true, false, 1024, 784, 64},
+      {"large_deconv64_gradient", false, true, 64, 1024, 784},
+      {"large_deconv64_derivative", false, false, 64, 784, 1024},
+      {"large_fc1024_forward", false, true, 256, 1024, 1024},
+      {"large_fc1024_gradient", true, false, 1024, 1024, 256},
+      {"large_fc1024_derivative", false, false, 256, 1024, 1024},
+      {"large_fc2048_forward", false, true, 128, 2048, 2048},
+      {"large_fc2048_gradient", true, false, 2048, 2048, 128},
+      {"large_fc2048_derivative", false, false, 128, 2048, 2048},
   };
   return shapes;
 }
@@ -192,6 +212,37 @@ void BM_sgemm_policy(benchmark::State& state, const GemmShape& s) {
   state.SetLabel(shape_label(s) + ", " +
                  std::to_string(kernels::gemm_column_blocks(s.m, s.n, s.k)) + " block(s) on " +
                  std::to_string(threads) + " thread(s)");
+}
+
+// What conv2d's sample loop does: every OpenMP thread runs its own GEMM of this shape on
+// its own matrices, OpenBLAS on one thread each. GFLOPs counts all threads' GEMMs; of_peak
+// against square_512 at as many OpenBLAS threads.
+void BM_sgemm_per_thread(benchmark::State& state, const GemmShape& s) {
+  const int threads = kernels::max_threads();
+  const double peak = peak_for(threads);
+  switch_to(Pool::openmp);
+  std::vector<std::vector<float>> a, b, c;
+  for (int t = 0; t < threads; ++t) {
+    a.push_back(random_vector(s.m * s.k, 1 + 2 * t));
+    b.push_back(random_vector(s.k * s.n, 2 + 2 * t));
+    c.emplace_back(s.m * s.n);
+  }
+  const double gflop = 2.0 * static_cast<double>(s.m * s.n * s.k) * 1e-9 * threads;
+  const auto start = std::chrono::steady_clock::now();
+  for (auto _ : state) {
+#pragma omp parallel num_threads(threads)
+    {
+      const size_t t = static_cast<size_t>(omp_get_thread_num());
+      blas_gemm(s, a[t].data(), b[t].data(), c[t].data());
+    }
+    benchmark::ClobberMemory();
+  }
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double rate = gflop * static_cast<double>(state.iterations()) / seconds;
+  state.counters["GFLOPs"] = rate;
+  state.counters["of_peak"] = rate / peak;
+  state.SetLabel(shape_label(s) + ", one per thread on " + std::to_string(threads) + " thread(s)");
 }
 
 // ------------------------------------------------------------------------- elementwise
@@ -412,6 +463,51 @@ void BM_layer(benchmark::State& state, const LayerCase& c, LayerPhase phase) {
                  std::to_string(threads) + " thread(s)");
 }
 
+// ----------------------------------------------------------------------- im2col/col2im
+
+// One sample's im2col and col2im, serial, at the large conv layers' geometries (for
+// large_deconv64, the 56x56 output image its backward unfolds and its forward folds back).
+struct ColumnsCase {
+  std::string name;
+  size_t channels, size, kernel, stride, pad;
+};
+
+const std::vector<ColumnsCase>& columns_cases() {
+  static const std::vector<ColumnsCase> cases = {
+      {"resnet_conv1a", 16, 28, 3, 1, 1},
+      {"large_conv64", 64, 56, 3, 1, 1},
+      {"large_conv128", 128, 28, 3, 1, 1},
+      {"large_deconv64", 64, 56, 4, 2, 1},
+  };
+  return cases;
+}
+
+void BM_columns(benchmark::State& state, const ColumnsCase& c, bool fold) {
+  switch_to(Pool::openmp);
+  kernels::ConvGeometry g;
+  g.height = g.width = c.size;
+  g.kernel_h = g.kernel_w = c.kernel;
+  g.stride_h = g.stride_w = c.stride;
+  g.pad_top = g.pad_left = static_cast<std::ptrdiff_t>(c.pad);
+  g.pad_bottom = g.pad_right = static_cast<std::ptrdiff_t>(c.pad);
+  const size_t rows = c.channels * g.kernel_size(), positions = g.out_h() * g.out_w();
+  std::vector<float> image = random_vector(c.channels * c.size * c.size, 1);
+  std::vector<float> columns = random_vector(rows * positions, 2);
+  for (auto _ : state) {
+    if (fold)
+      kernels::col2im(columns.data(), g, 0, c.channels, image.data());
+    else
+      kernels::im2col(image.data(), g, 0, c.channels, columns.data());
+    benchmark::DoNotOptimize(fold ? image.data() : columns.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetBytesProcessed(
+      static_cast<int64_t>(state.iterations() * rows * positions * sizeof(float)));
+  state.SetLabel(std::to_string(c.channels) + ":" + std::to_string(c.size) + ":" +
+                 std::to_string(c.size) + " -> " + std::to_string(rows) + "x" +
+                 std::to_string(positions) + " columns");
+}
+
 // Registration order is run order: square_512 first (the peak every of_peak divides by),
 // all OpenBLAS-threaded GEMMs together, then what runs on the OpenMP threads.
 void register_all() {
@@ -425,11 +521,21 @@ void register_all() {
     if (kernels::gemm_column_blocks(shape.m, shape.n, shape.k) > 1)
       benchmark::RegisterBenchmark(("sgemm/" + shape.name + "/policy").c_str(), BM_sgemm_policy,
                                    shape);
+  // conv2d's per-sample GEMMs, one per OpenMP thread at once.
+  for (const GemmShape& shape : gemm_shapes())
+    if (shape.name.starts_with("conv") || shape.name.starts_with("large_conv"))
+      benchmark::RegisterBenchmark(("sgemm/" + shape.name + "/per_thread").c_str(),
+                                   BM_sgemm_per_thread, shape);
   benchmark::RegisterBenchmark("elementwise/add_inplace", BM_add_inplace)
       ->Arg(8192)
       ->Arg(50176)
       ->Arg(401408)
       ->Unit(benchmark::kMicrosecond);
+  for (const ColumnsCase& c : columns_cases())
+    for (bool fold : {false, true})
+      benchmark::RegisterBenchmark(((fold ? "col2im/" : "im2col/") + c.name).c_str(), BM_columns, c,
+                                   fold)
+          ->Unit(benchmark::kMicrosecond);
   for (const LayerCase& c : layer_cases()) {
     std::vector<LayerPhase> phases = {LayerPhase::forward, LayerPhase::backward};
     if (c.type == "cross_entropy") phases.push_back(LayerPhase::step);
