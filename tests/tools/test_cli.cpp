@@ -185,9 +185,15 @@ class Cli : public ::testing::Test {
   std::string path(const std::string& name) const { return dir_ + name; }
 
   // Starts the CLI with stdout and stderr going to files of the test's dir, SIGINT at its
-  // default disposition whatever the test runner did with it.
+  // default disposition whatever the test runner did with it. In a cross build the CLI runs
+  // under the emulator that runs the tests (EDGETRAIN_CLI_EMULATOR: qemu-aarch64 -L /).
   pid_t start(const std::vector<std::string>& args) {
-    std::vector<std::string> argv_strings = {EDGETRAIN_CLI};
+    std::vector<std::string> argv_strings;
+#ifdef EDGETRAIN_CLI_EMULATOR
+    std::istringstream emulator(EDGETRAIN_CLI_EMULATOR);
+    for (std::string word; emulator >> word;) argv_strings.push_back(word);
+#endif
+    argv_strings.push_back(EDGETRAIN_CLI);
     argv_strings.insert(argv_strings.end(), args.begin(), args.end());
     std::vector<char*> argv;
     for (std::string& arg : argv_strings) argv.push_back(arg.data());
