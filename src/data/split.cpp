@@ -91,6 +91,7 @@ std::vector<std::vector<size_t>> stratified_split_indices(std::span<const size_t
   std::vector<std::vector<size_t>> parts(sizes.size());
   std::vector<size_t> take(classes.size());
   std::vector<size_t> by_fraction(classes.size());
+  std::vector<double> fraction(classes.size());  // of each class's exact share
   for (size_t part = 1; part < sizes.size(); ++part) {
     size_t total = 0;
     for (size_t c = 0; c < classes.size(); ++c) {
@@ -99,13 +100,18 @@ std::vector<std::vector<size_t>> stratified_split_indices(std::span<const size_t
     }
     // Rounding every class down leaves the part a few samples short of its size; they
     // come from the classes whose shares were rounded down the most.
+    // Each fraction is computed once and the sort compares the stored values: computed
+    // inside the comparator, the same class's fraction can come out different in two
+    // inlined copies (on aarch64 GCC fuses `exact - floor(exact)` into one fnmsub in one
+    // copy and not in another), which breaks the strict weak ordering std::stable_sort
+    // relies on: its unguarded insertion sort then read outside the vector and crashed.
     std::iota(by_fraction.begin(), by_fraction.end(), size_t{0});
-    auto fraction = [&](size_t c) {
+    for (size_t c = 0; c < classes.size(); ++c) {
       const double exact = exact_share(ratios[part], classes[c].size());
-      return exact - std::floor(exact);
-    };
+      fraction[c] = exact - std::floor(exact);
+    }
     std::stable_sort(by_fraction.begin(), by_fraction.end(),
-                     [&](size_t a, size_t b) { return fraction(a) > fraction(b); });
+                     [&](size_t a, size_t b) { return fraction[a] > fraction[b]; });
     while (total < sizes[part]) {
       const size_t before = total;
       for (size_t c : by_fraction) {
