@@ -95,6 +95,16 @@ MODELS = {
 }
 
 
+def initialize_as_edgetrain(model):
+    """edgetrain's (and NNTrainer's) defaults: xavier_uniform weights and zero biases for
+    conv and fully connected layers; batch norm as PyTorch (gamma 1, beta 0)."""
+    for layer in model.modules():
+        if isinstance(layer, (torch.nn.Conv2d, torch.nn.ConvTranspose2d, torch.nn.Linear)):
+            torch.nn.init.xavier_uniform_(layer.weight)
+            if layer.bias is not None:
+                torch.nn.init.zeros_(layer.bias)
+
+
 def read_idx(name, images):
     with gzip.open(os.path.join(DATA, name), "rb") as f:
         if images:
@@ -116,11 +126,17 @@ def main():
     parser.add_argument("--limit", type=int, default=0, help="train on the first N images only")
     parser.add_argument("--test-limit", type=int, default=0, help="test on the first N images only")
     parser.add_argument("--no-train", action="store_true")
+    parser.add_argument("--seed", type=int, default=1, help="torch.manual_seed: init and shuffle")
+    parser.add_argument("--init", choices=["torch", "edgetrain"], default="torch",
+                        help="edgetrain: the model files' initialization (xavier_uniform "
+                             "weights, zero biases) instead of PyTorch's defaults")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    torch.manual_seed(1)
+    torch.manual_seed(args.seed)
     module, make_optimizer, classifier = MODELS[args.model]
     model = module()
+    if args.init == "edgetrain":
+        initialize_as_edgetrain(model)
     optimizer = make_optimizer(model.parameters())
     if args.no_train:
         # The peak RSS so far, in KiB (Linux), as the other frameworks report their baseline.

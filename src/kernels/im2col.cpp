@@ -47,14 +47,18 @@ size_t plane_index(const ConvGeometry& g, const TapWindow& w, size_t oh, size_t 
          static_cast<size_t>(static_cast<std::ptrdiff_t>(ow * g.stride_w) + w.offset_w);
 }
 
-// One column-matrix row: what kernel tap (ki, kj) sees of one channel plane, for every
-// output position (0 where it sees padding).
-void unfold_row(const float* plane, const ConvGeometry& g, size_t ki, size_t kj, float* row) {
-  const size_t out_h = g.out_h(), out_w = g.out_w();
+// One column-matrix row restricted to output rows [row_begin, row_end): what kernel tap
+// (ki, kj) sees of one channel plane at those output positions (0 where it sees padding),
+// written as (row_end - row_begin) * out_w contiguous values.
+void unfold_row(const float* plane, const ConvGeometry& g, size_t ki, size_t kj, size_t row_begin,
+                size_t row_end, float* row) {
+  const size_t out_w = g.out_w();
   const TapWindow w = tap_window(g, ki, kj);
-  std::fill(row, row + w.rows.begin * out_w, 0.0f);
-  for (size_t oh = w.rows.begin; oh < w.rows.end; ++oh) {
-    float* out = row + oh * out_w;
+  const size_t inside_begin = std::clamp(w.rows.begin, row_begin, row_end);
+  const size_t inside_end = std::clamp(w.rows.end, inside_begin, row_end);
+  std::fill(row, row + (inside_begin - row_begin) * out_w, 0.0f);
+  for (size_t oh = inside_begin; oh < inside_end; ++oh) {
+    float* out = row + (oh - row_begin) * out_w;
     std::fill(out, out + w.cols.begin, 0.0f);
     if (w.cols.begin < w.cols.end) {
       const float* in = plane + plane_index(g, w, oh, w.cols.begin);
@@ -67,7 +71,7 @@ void unfold_row(const float* plane, const ConvGeometry& g, size_t ki, size_t kj,
     }
     std::fill(out + w.cols.end, out + out_w, 0.0f);
   }
-  std::fill(row + w.rows.end * out_w, row + out_h * out_w, 0.0f);
+  std::fill(row + (inside_end - row_begin) * out_w, row + (row_end - row_begin) * out_w, 0.0f);
 }
 
 // The adjoint of unfold_row: adds the row back into the channel plane (padding dropped).
@@ -112,13 +116,18 @@ size_t ConvGeometry::out_w() const {
 
 void im2col(const float* image, const ConvGeometry& geometry, size_t first_channel, size_t channels,
             float* columns) {
+  im2col_output_rows(image, geometry, first_channel, channels, 0, geometry.out_h(), columns);
+}
+
+void im2col_output_rows(const float* image, const ConvGeometry& geometry, size_t first_channel,
+                        size_t channels, size_t row_begin, size_t row_end, float* columns) {
   const size_t plane_size = geometry.height * geometry.width;
-  const size_t row_size = geometry.out_h() * geometry.out_w();
+  const size_t row_size = (row_end - row_begin) * geometry.out_w();
   float* row = columns;
   for (size_t c = first_channel; c < first_channel + channels; ++c) {
     for (size_t ki = 0; ki < geometry.kernel_h; ++ki) {
       for (size_t kj = 0; kj < geometry.kernel_w; ++kj) {
-        unfold_row(image + c * plane_size, geometry, ki, kj, row);
+        unfold_row(image + c * plane_size, geometry, ki, kj, row_begin, row_end, row);
         row += row_size;
       }
     }

@@ -46,6 +46,12 @@ struct ConvGeometry {
 void im2col(const float* image, const ConvGeometry& geometry, size_t first_channel, size_t channels,
             float* columns);
 
+// The columns of output rows [row_begin, row_end) only: the same rows of the column matrix,
+// each (row_end - row_begin) * out_w values long, i.e. the column block of those output
+// positions as a compact matrix (for splitting one image's convolution across threads).
+void im2col_output_rows(const float* image, const ConvGeometry& geometry, size_t first_channel,
+                        size_t channels, size_t row_begin, size_t row_end, float* columns);
+
 // The adjoint of im2col: ADDS every column value back to the image position it was read
 // from (padding positions are dropped). The caller zeroes `image` first if needed.
 void col2im(const float* columns, const ConvGeometry& geometry, size_t first_channel,

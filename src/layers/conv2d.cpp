@@ -19,6 +19,16 @@ float* optional_tensor(RunContext& context, int index) {
 // First sample of chunk `chunk` when `batch` samples are cut into `chunks` contiguous runs.
 size_t chunk_begin(size_t batch, size_t chunks, size_t chunk) { return batch * chunk / chunks; }
 
+// Adds bias[f] to `count` values of every channel f, channel f's starting at f * stride.
+void add_channel_bias_strided(float* x, const float* bias, size_t channels, size_t count,
+                              size_t stride) {
+  for (size_t f = 0; f < channels; ++f) {
+    float* __restrict row = x + f * stride;
+    const float b = bias[f];
+    for (size_t i = 0; i < count; ++i) row[i] += b;
+  }
+}
+
 }  // namespace
 
 bool Conv2DLayer::set_property(const std::string& key, const std::string& value,
@@ -117,6 +127,10 @@ const float* Conv2DLayer::group_columns(const float* image, size_t g, float* buf
 }
 
 void Conv2DLayer::forward(RunContext& context) {
+  if (context.input().batch() == 1) {
+    forward_one_image(context);
+    return;
+  }
   const Tensor& input = context.input();
   const size_t input_sample = input.shape().feature_size();
   const size_t output_sample = filters_ * positions_;
@@ -155,6 +169,10 @@ void Conv2DLayer::calc_gradient(RunContext& context) {
   const bool weight = context.needs_weight_grad(0);
   const bool bias = weights_.bias && context.needs_weight_grad(1);
   if (!weight && !bias) return;
+  if (context.input().batch() == 1) {
+    gradient_one_image(context, weight, bias);
+    return;
+  }
   const Tensor& input = context.input();
   const size_t input_sample = input.shape().feature_size();
   const size_t output_sample = filters_ * positions_;
@@ -201,6 +219,10 @@ void Conv2DLayer::calc_gradient(RunContext& context) {
 // dX = col2im(W_g^T * dY_g) per sample and group. Pointwise, the GEMM writes dX directly.
 void Conv2DLayer::calc_derivative(RunContext& context) {
   if (!context.needs_input_grad()) return;
+  if (context.input_grad().batch() == 1) {
+    derivative_one_image(context);
+    return;
+  }
   Tensor& input_grad = context.input_grad();
   const size_t input_sample = input_grad.shape().feature_size();
   const size_t output_sample = filters_ * positions_;
@@ -225,6 +247,106 @@ void Conv2DLayer::calc_derivative(RunContext& context) {
         if (!pointwise_)
           kernels::col2im(scratch, geometry_, g * group_channels_, group_channels_, image_grad);
       }
+    }
+  });
+}
+
+// One image: the per-sample loops would run it on one thread, so its convolution is cut
+// into kImageParts fixed parts instead, forward by output rows (column blocks of the
+// output), gradient and derivative by input channels (column blocks of dW, row blocks of
+// the column matrix); every part writes its own outputs and its own block of the columns.
+// The parts follow the shape alone, so the result does not follow the thread count.
+size_t Conv2DLayer::image_parts(size_t extent) { return std::min(kImageParts, extent); }
+
+void Conv2DLayer::forward_one_image(RunContext& context) {
+  const float* image = context.input().data();
+  const float* weight = context.weight(0).data();
+  const float* bias = weights_.bias ? context.weight(1).data() : nullptr;
+  float* columns = optional_tensor(context, forward_columns_);
+  float* z = activation_.pre_activation(context);
+  const size_t out_h = geometry_.out_h(), out_w = geometry_.out_w();
+  const size_t parts = image_parts(out_h);
+  const size_t work = filters_ * positions_ * column_rows_;
+  kernels::parallel_chunks(parts, parts, work, [&](size_t part, size_t) {
+    const size_t row_begin = chunk_begin(out_h, parts, part);
+    const size_t row_end = chunk_begin(out_h, parts, part + 1);
+    const size_t first = row_begin * out_w, count = (row_end - row_begin) * out_w;
+    float* block = columns ? columns + column_rows_ * first : nullptr;
+    for (size_t g = 0; g < groups_; ++g) {
+      const float* b = image + g * group_channels_ * positions_ + first;
+      size_t ldb = positions_;
+      if (!pointwise_) {
+        kernels::im2col_output_rows(image, geometry_, g * group_channels_, group_channels_,
+                                    row_begin, row_end, block);
+        b = block;
+        ldb = count;
+      }
+      kernels::gemm(false, false, group_filters_, count, column_rows_, 1.0f,
+                    weight + g * group_filters_ * column_rows_, column_rows_, b, ldb, 0.0f,
+                    z + g * group_filters_ * positions_ + first, positions_);
+    }
+    if (bias) add_channel_bias_strided(z + first, bias, filters_, count, positions_);
+  });
+  activation_.apply_sample(context, 0);
+}
+
+void Conv2DLayer::gradient_one_image(RunContext& context, bool weight, bool bias) {
+  const float* image = context.input().data();
+  const float* dz = activation_.sample_pre_activation_grad(context, 0, 0);
+  if (bias) {
+    float* bias_grad = context.weight_grad(1).data();
+    for (size_t f = 0; f < filters_; ++f)
+      bias_grad[f] = static_cast<float>(kernels::sum(dz + f * positions_, positions_));
+  }
+  if (!weight) return;
+  float* weight_grad = context.weight_grad(0).data();
+  float* columns = optional_tensor(context, backward_columns_);
+  const size_t kernel_size = geometry_.kernel_size();
+  const size_t parts = image_parts(group_channels_);
+  const size_t work = filters_ * positions_ * column_rows_;
+  kernels::parallel_chunks(parts, parts, work, [&](size_t part, size_t) {
+    const size_t channel_begin = chunk_begin(group_channels_, parts, part);
+    const size_t channels = chunk_begin(group_channels_, parts, part + 1) - channel_begin;
+    const size_t row_begin = channel_begin * kernel_size, rows = channels * kernel_size;
+    float* block = columns ? columns + row_begin * positions_ : nullptr;
+    for (size_t g = 0; g < groups_; ++g) {
+      const size_t first_channel = g * group_channels_ + channel_begin;
+      const float* b = image + first_channel * positions_;
+      if (!pointwise_) {
+        kernels::im2col(image, geometry_, first_channel, channels, block);
+        b = block;
+      }
+      // dW_g[:, rows] = dZ_g[O/g x OH*OW] * columns_g[rows]^T
+      kernels::gemm(false, true, group_filters_, rows, positions_, 1.0f,
+                    dz + g * group_filters_ * positions_, positions_, b, positions_, 0.0f,
+                    weight_grad + g * group_filters_ * column_rows_ + row_begin, column_rows_);
+    }
+  });
+}
+
+void Conv2DLayer::derivative_one_image(RunContext& context) {
+  Tensor& input_grad = context.input_grad();
+  float* image_grad = input_grad.data();
+  const float* weight = context.weight(0).data();
+  const float* dz = activation_.sample_pre_activation_grad(context, 0, 0);
+  float* columns = optional_tensor(context, backward_columns_);
+  if (!pointwise_) input_grad.fill(0.0f);  // col2im accumulates
+  const size_t kernel_size = geometry_.kernel_size();
+  const size_t parts = image_parts(group_channels_);
+  const size_t work = filters_ * positions_ * column_rows_;
+  kernels::parallel_chunks(parts, parts, work, [&](size_t part, size_t) {
+    const size_t channel_begin = chunk_begin(group_channels_, parts, part);
+    const size_t channels = chunk_begin(group_channels_, parts, part + 1) - channel_begin;
+    const size_t row_begin = channel_begin * kernel_size, rows = channels * kernel_size;
+    float* block = columns ? columns + row_begin * positions_ : nullptr;
+    for (size_t g = 0; g < groups_; ++g) {
+      const size_t first_channel = g * group_channels_ + channel_begin;
+      float* target = pointwise_ ? image_grad + first_channel * positions_ : block;
+      // columns_g[rows] = W_g[:, rows]^T * dY_g[O/g x OH*OW]
+      kernels::gemm(true, false, rows, positions_, group_filters_, 1.0f,
+                    weight + g * group_filters_ * column_rows_ + row_begin, column_rows_,
+                    dz + g * group_filters_ * positions_, positions_, 0.0f, target, positions_);
+      if (!pointwise_) kernels::col2im(block, geometry_, first_channel, channels, image_grad);
     }
   });
 }

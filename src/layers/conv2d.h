@@ -51,6 +51,12 @@ class Conv2DLayer : public Layer, private ConvProperties {
   // The column matrix of group g of one sample: the input itself when pointwise_,
   // else `buffer` after im2col.
   const float* group_columns(const float* image, size_t g, float* buffer) const;
+  // A batch of one image, cut into parts across the threads (conv2d.cpp).
+  static constexpr size_t kImageParts = 4;
+  static size_t image_parts(size_t extent);
+  void forward_one_image(RunContext& context);
+  void gradient_one_image(RunContext& context, bool weight, bool bias);
+  void derivative_one_image(RunContext& context);
 
   // Set by finalize.
   kernels::ConvGeometry geometry_;

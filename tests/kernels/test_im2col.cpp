@@ -93,6 +93,33 @@ TEST(Im2col, ChannelRangeSelectsPlanes) {
   EXPECT_EQ(last_two, std::vector<float>(all.begin() + rows * positions, all.end()));
 }
 
+// The output-row range is the same column block of the whole matrix, for strides,
+// dilation and padding on every side (windows reaching padding at both ends).
+TEST(Im2col, OutputRowsAreTheColumnBlockOfThoseRows) {
+  Rng rng(4);
+  const ConvGeometry geometries[] = {padded(geometry(7, 5, 3), 1, 1, 1, 1),
+                                     padded(geometry(9, 6, 3, 2, 2), 2, 1, 0, 3),
+                                     padded(geometry(5, 5, 2, 1), 0, 0, 0, 0)};
+  for (const ConvGeometry& g : geometries) {
+    const size_t channels = 2, rows = channels * g.kernel_size();
+    const size_t out_h = g.out_h(), out_w = g.out_w(), positions = out_h * out_w;
+    const std::vector<float> image = random_values(channels * g.height * g.width, rng);
+    std::vector<float> all(rows * positions);
+    kernels::im2col(image.data(), g, 0, channels, all.data());
+    for (size_t begin = 0; begin < out_h; ++begin) {
+      for (size_t end = begin + 1; end <= out_h; ++end) {
+        const size_t width = (end - begin) * out_w;
+        std::vector<float> block(rows * width, -7.0f);
+        kernels::im2col_output_rows(image.data(), g, 0, channels, begin, end, block.data());
+        for (size_t r = 0; r < rows; ++r)
+          for (size_t p = 0; p < width; ++p)
+            ASSERT_EQ(block[r * width + p], all[r * positions + begin * out_w + p])
+                << "rows " << begin << ".." << end << " row " << r << " position " << p;
+      }
+    }
+  }
+}
+
 // col2im is the adjoint (transpose) of im2col: <im2col(x), y> == <x, col2im(y)>.
 TEST(Im2col, Col2imIsTheAdjoint) {
   Rng rng(5);

@@ -237,7 +237,14 @@ TEST(Conv2D, MatchesDirectConvolution) {
        .pads = {1, 1, 1, 1}},
       {.name = "no bias", .input = {3, 2, 4, 4}, .filters = 2, .kernel = {2, 2}, .bias = false},
   };
-  for (const ConvCase& c : cases) expect_matches_reference(c);
+  for (const ConvCase& c : cases) {
+    expect_matches_reference(c);
+    // One image runs in parts across the threads (output rows, input channels).
+    ConvCase one = c;
+    one.name += ", batch 1";
+    one.input.batch = 1;
+    expect_matches_reference(one);
+  }
 }
 
 TEST(Conv2D, SamePaddingKeepsCeilOfInputOverStride) {
@@ -272,8 +279,10 @@ TEST(Conv2D, GradientsMatchFiniteDifferences) {
   };
   for (const std::vector<std::string>& properties : configurations) {
     SCOPED_TRACE(::testing::PrintToString(properties));
-    LayerHarness harness("conv2d", properties, {TensorShape(2, 2, 5, 6)});
-    expect_gradients_match(harness);
+    for (size_t batch : {1, 2}) {
+      LayerHarness harness("conv2d", properties, {TensorShape(batch, 2, 5, 6)});
+      expect_gradients_match(harness);
+    }
   }
 }
 

@@ -23,9 +23,9 @@ namespace {
 
 constexpr size_t kBatch = 64, kSteps = 3, kPixels = 28 * 28, kClasses = 10;
 
-std::unique_ptr<Model> example_cnn() {
+std::unique_ptr<Model> example_cnn(size_t batch) {
   auto model = std::make_unique<Model>(std::vector<std::string>{
-      "batch_size=" + std::to_string(kBatch), "loss=cross_entropy", "seed=5"});
+      "batch_size=" + std::to_string(batch), "loss=cross_entropy", "seed=5"});
   model->addLayer(createLayer("input", {"name=input", "input_shape=1:28:28"}));
   model->addLayer(createLayer(
       "conv2d", {"name=conv1", "filters=8", "kernel_size=3,3", "padding=same", "activation=relu"}));
@@ -64,11 +64,11 @@ class OmpThreadsGuard {
   int saved_;
 };
 
-Trained train_example_cnn(Threads threads = {}) {
+Trained train_example_cnn(Threads threads = {}, size_t batch = kBatch) {
   OmpThreadsGuard guard;
   if (threads.blas > 0) openblas_set_num_threads(threads.blas);
   if (threads.omp_compile > 0) omp_set_num_threads(threads.omp_compile);
-  std::unique_ptr<Model> model = example_cnn();
+  std::unique_ptr<Model> model = example_cnn(batch);
   if (threads.omp_train > 0) omp_set_num_threads(threads.omp_train);
   Rng data(9);
   Trained result;
@@ -77,7 +77,7 @@ Trained train_example_cnn(Threads threads = {}) {
     Tensor label = model->labels()[0];
     for (size_t i = 0; i < input.size(); ++i) input[i] = data.uniform();
     label.fill(0.0f);
-    for (size_t s = 0; s < kBatch; ++s) label[s * kClasses + data.below(kClasses)] = 1.0f;
+    for (size_t s = 0; s < batch; ++s) label[s * kClasses + data.below(kClasses)] = 1.0f;
     result.losses.push_back(model->trainStep());
   }
   for (const std::string& name : model->weightNames()) {
@@ -117,6 +117,14 @@ TEST(Determinism, OneOrTwoOpenMPThreadsGiveTheSameWeights) {
   expect_identical(serial, parallel);
   expect_identical(serial, planned_for_two_run_on_one);
   expect_identical(serial, planned_for_one_run_on_two);
+}
+
+// A batch of one image runs each convolution in fixed parts across the threads.
+TEST(Determinism, BatchOfOneGivesTheSameWeightsOnOneOrTwoThreads) {
+  const Trained serial = train_example_cnn({.omp_compile = 1, .omp_train = 1}, 1);
+  const Trained parallel = train_example_cnn({.omp_compile = 2, .omp_train = 2}, 1);
+  EXPECT_NE(serial.losses.front(), serial.losses.back());
+  expect_identical(serial, parallel);
 }
 
 TEST(Determinism, OpenBlasThreadsSetBeforeInitializeChangeNothing) {
