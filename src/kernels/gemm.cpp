@@ -10,6 +10,16 @@ namespace edgetrain::kernels {
 
 namespace {
 
+// Edge `block` of `blocks` blocks over `n` rows or columns: at multiples of 16.
+size_t block_edge(size_t n, size_t blocks, size_t block) {
+  return block == blocks ? n : (n * block / blocks) & ~size_t{15};
+}
+
+size_t gemv_row_blocks(size_t rows, size_t columns) {
+  if (2 * rows * columns < kSplitGemvFlops) return 1;
+  return std::clamp<size_t>(rows / kGemmBlockMinColumns, 1, kGemmBlocks);
+}
+
 void blas_gemm(bool transpose_a, bool transpose_b, size_t m, size_t n, size_t k, float alpha,
                const float* a, size_t lda, const float* b, size_t ldb, float beta, float* c,
                size_t ldc) {
@@ -45,14 +55,35 @@ void outer_product(bool transpose_a, bool transpose_b, size_t m, size_t n, float
 
 // y = alpha * op(M) * x + beta * y through sgemv, M stored rows x columns. y is zeroed
 // first when beta is 0: BLAS may compute 0 * y, and y may hold anything (even NaN).
-void gemv(bool transpose, size_t rows, size_t columns, float alpha, const float* matrix, size_t ld,
-          const float* x, size_t x_stride, float beta, float* y, size_t y_stride) {
+void blas_gemv(bool transpose, size_t rows, size_t columns, float alpha, const float* matrix,
+               size_t ld, const float* x, size_t x_stride, float beta, float* y, size_t y_stride) {
   const size_t outputs = transpose ? columns : rows;
   if (beta == 0.0f)
     for (size_t i = 0; i < outputs; ++i) y[i * y_stride] = 0.0f;
   cblas_sgemv(CblasRowMajor, transpose ? CblasTrans : CblasNoTrans, static_cast<int>(rows),
               static_cast<int>(columns), alpha, matrix, static_cast<int>(ld), x,
               static_cast<int>(x_stride), beta, y, static_cast<int>(y_stride));
+}
+
+// As blas_gemv; a large untransposed M runs as fixed blocks of its rows on the OpenMP
+// threads. The blocks are those gemm() cuts C's columns into, so a fully connected layer
+// at batch 1 (forward: y = W x; gradient: an outer product, split by rows the same way)
+// reads and updates the same rows of its weight on the same thread every step, and each
+// core keeps its part of the weight in its own cache. Blocks follow the shape alone.
+void gemv(bool transpose, size_t rows, size_t columns, float alpha, const float* matrix, size_t ld,
+          const float* x, size_t x_stride, float beta, float* y, size_t y_stride) {
+  const size_t blocks = transpose ? 1 : gemv_row_blocks(rows, columns);
+  if (blocks == 1) {
+    blas_gemv(transpose, rows, columns, alpha, matrix, ld, x, x_stride, beta, y, y_stride);
+    return;
+  }
+  parallel_chunks(blocks, static_cast<size_t>(max_threads()), 2 * rows * columns,
+                  [&](size_t block, size_t) {
+                    const size_t first = block_edge(rows, blocks, block);
+                    const size_t count = block_edge(rows, blocks, block + 1) - first;
+                    blas_gemv(false, count, columns, alpha, matrix + first * ld, ld, x, x_stride,
+                              beta, y + first * y_stride, y_stride);
+                  });
 }
 
 }  // namespace
@@ -62,9 +93,13 @@ size_t gemm_column_blocks(size_t m, size_t n, size_t k) {
   return std::clamp<size_t>(n / kGemmBlockMinColumns, 1, kGemmBlocks);
 }
 
-void gemm(bool transpose_a, bool transpose_b, size_t m, size_t n, size_t k, float alpha,
-          const float* a, size_t lda, const float* b, size_t ldb, float beta, float* c,
-          size_t ldc) {
+namespace {
+
+// gemm() and gemm_split_rows(): the products BLAS runs badly as matrix-vector and outer
+// products, the rest through OpenBLAS, large ones in blocks of C's columns or rows.
+void gemm_blocked(bool split_rows, bool transpose_a, bool transpose_b, size_t m, size_t n, size_t k,
+                  float alpha, const float* a, size_t lda, const float* b, size_t ldb, float beta,
+                  float* c, size_t ldc) {
   if (m == 0 || n == 0) return;
   // A row or a column of C (batch 1 in a fully connected layer), or a product over one
   // value: matrix-vector products and outer products, which GEMM runs far slower.
@@ -82,24 +117,42 @@ void gemm(bool transpose_a, bool transpose_b, size_t m, size_t n, size_t k, floa
     outer_product(transpose_a, transpose_b, m, n, alpha, a, lda, b, ldb, beta, c, ldc);
     return;
   }
-  const size_t blocks = gemm_column_blocks(m, n, k);
+  const size_t blocks = split_rows ? gemm_column_blocks(n, m, k) : gemm_column_blocks(m, n, k);
   if (blocks == 1) {
     blas_gemm(transpose_a, transpose_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     return;
   }
-  // Column blocks of C, each an OpenBLAS call on one thread; block edges at multiples of
-  // 16 columns. The blocks follow the shape alone, so the result does not depend on how
-  // many threads run them.
-  auto edge = [&](size_t block) {
-    return block == blocks ? n : (n * block / blocks) & ~size_t{15};
-  };
+  // Blocks of C, each an OpenBLAS call on one thread; block edges at multiples of 16
+  // columns (rows). The blocks follow the shape alone, so the result does not depend on
+  // how many threads run them.
   parallel_chunks(blocks, static_cast<size_t>(max_threads()), 2 * m * n * k,
                   [&](size_t block, size_t) {
-                    const size_t first = edge(block), columns = edge(block + 1) - first;
-                    const float* b_block = b + (transpose_b ? first * ldb : first);
-                    blas_gemm(transpose_a, transpose_b, m, columns, k, alpha, a, lda, b_block, ldb,
-                              beta, c + first, ldc);
+                    const size_t first = block_edge(split_rows ? m : n, blocks, block);
+                    const size_t count = block_edge(split_rows ? m : n, blocks, block + 1) - first;
+                    if (split_rows) {
+                      const float* a_block = a + (transpose_a ? first : first * lda);
+                      blas_gemm(transpose_a, transpose_b, count, n, k, alpha, a_block, lda, b, ldb,
+                                beta, c + first * ldc, ldc);
+                    } else {
+                      const float* b_block = b + (transpose_b ? first * ldb : first);
+                      blas_gemm(transpose_a, transpose_b, m, count, k, alpha, a, lda, b_block, ldb,
+                                beta, c + first, ldc);
+                    }
                   });
+}
+
+}  // namespace
+
+void gemm(bool transpose_a, bool transpose_b, size_t m, size_t n, size_t k, float alpha,
+          const float* a, size_t lda, const float* b, size_t ldb, float beta, float* c,
+          size_t ldc) {
+  gemm_blocked(false, transpose_a, transpose_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+void gemm_split_rows(bool transpose_a, bool transpose_b, size_t m, size_t n, size_t k, float alpha,
+                     const float* a, size_t lda, const float* b, size_t ldb, float beta, float* c,
+                     size_t ldc) {
+  gemm_blocked(true, transpose_a, transpose_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
 void gemm_reference(bool transpose_a, bool transpose_b, size_t m, size_t n, size_t k, float alpha,

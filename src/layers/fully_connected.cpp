@@ -55,15 +55,15 @@ void FullyConnectedLayer::calc_gradient(RunContext& context) {
   if (context.fused_update()) {
     // weight += scale * dZ^T X and bias += scale * column sums of dZ, with scale = -lr.
     const float scale = context.update_scale();
-    kernels::gemm(true, false, unit_, in_, rows, scale, dz, unit_, input.data(), in_, 1.0f,
-                  context.weight(0).data(), in_);
+    kernels::gemm_split_rows(true, false, unit_, in_, rows, scale, dz, unit_, input.data(), in_,
+                             1.0f, context.weight(0).data(), in_);
     if (weights_.bias)
       kernels::add_scaled_column_sums(dz, scale, context.weight(1).data(), rows, unit_);
     return;
   }
   if (context.needs_weight_grad(0))
-    kernels::gemm(true, false, unit_, in_, rows, 1.0f, dz, unit_, input.data(), in_, 0.0f,
-                  context.weight_grad(0).data(), in_);
+    kernels::gemm_split_rows(true, false, unit_, in_, rows, 1.0f, dz, unit_, input.data(), in_,
+                             0.0f, context.weight_grad(0).data(), in_);
   if (weights_.bias && context.needs_weight_grad(1))
     kernels::sum_rows(dz, context.weight_grad(1).data(), rows, unit_);
 }
