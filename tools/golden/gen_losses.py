@@ -31,6 +31,16 @@ def focal_loss(logits, label, gamma=2.0, alpha=None):
     return (-(weight * (1 - logp.exp()) ** gamma * logp).sum(dim=1)).mean().float()
 
 
+def focal_loss_of_class_indices(logits, target, gamma, alpha):
+    """The usual implementation for class-index targets, alpha_t * (1 - p_t)^gamma * CE,
+    which focal_loss must equal for one-hot labels."""
+    classes = logits.shape[-1]
+    ce = torch.nn.functional.cross_entropy(logits.reshape(-1, classes).double(), target,
+                                           reduction="none")
+    alpha_t = torch.tensor(alpha, dtype=torch.float64)[target] if alpha is not None else 1.0
+    return (alpha_t * (1 - torch.exp(-ce)) ** gamma * ce).mean().float()
+
+
 LOSSES = {
     "mse": torch.nn.MSELoss(),
     "cross_entropy": cross_entropy,
@@ -145,8 +155,14 @@ def focal_cases(writer):
         ("c10", [4, 10], one_hot, {}),
     ]
     for name, shape, make_label, props in configs:
-        loss_case(writer, f"focal_{name}", "focal_loss", torch.randn(*shape) * 3,
-                  make_label(shape), props)
+        x, label = torch.randn(*shape) * 3, make_label(shape)
+        if make_label is one_hot:
+            alpha = props.get("alpha")
+            expected = focal_loss_of_class_indices(
+                x, label.reshape(-1, shape[-1]).argmax(dim=1), props.get("gamma", 2.0),
+                alpha if isinstance(alpha, list) or alpha is None else [alpha] * shape[-1])
+            assert torch.isclose(focal_loss(x, label, **props), expected, rtol=1e-6), name
+        loss_case(writer, f"focal_{name}", "focal_loss", x, label, props)
     loss_case(writer, "focal_large_onehot", "focal_loss", large_logits([4, 6]), one_hot([4, 6]))
     loss_case(writer, "focal_large_soft", "focal_loss", large_logits([4, 6]), soft([4, 6]),
               {"gamma": 1.0})
