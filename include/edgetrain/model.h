@@ -24,6 +24,8 @@
 
 namespace edgetrain {
 
+class ClassificationMetrics;
+
 // A layer plus the properties the graph reads: name, input_layers, trainable, and
 // input_shape on a first layer that is not an input layer.
 class LayerNode {
@@ -144,6 +146,9 @@ class Model {
   void addLayer(std::unique_ptr<LayerNode> layer);
   void setOptimizer(std::unique_ptr<Optimizer> optimizer);
   void setLearningRateScheduler(std::unique_ptr<LearningRateScheduler> scheduler);
+  // Null when none was set. The trainer steps a scheduler that follows a metric.
+  const Optimizer* optimizer() const { return optimizer_.get(); }
+  LearningRateScheduler* learningRateScheduler() { return scheduler_.get(); }
 
   // Builds the graph: order, shapes, tensor lifetimes and the memory plan.
   void compile();
@@ -155,7 +160,9 @@ class Model {
   // Trains for `epochs` epochs, reshuffling every epoch; a partial last batch is kept.
   // Throws NumericError when the loss becomes NaN or infinite.
   std::vector<EpochResult> train(Dataset& data);
-  EvaluationResult evaluate(Dataset& data);
+  // With `metrics`, also adds every batch's prediction and label to it (a model with
+  // accuracy only, hasAccuracy(); else StateError).
+  EvaluationResult evaluate(Dataset& data, ClassificationMetrics* metrics = nullptr);
   // Runs inference on `count` samples laid out back to back in `input` (single-input
   // models); returns the first output, count * output-size floats.
   std::vector<float> predict(std::span<const float> input, size_t count = 1);

@@ -14,8 +14,10 @@
 
 namespace edgetrain {
 
-// A learning-rate schedule: a pure function of the iteration (0-based) and the
-// optimizer's learning_rate, with no hidden state.
+// A learning-rate schedule: a function of the iteration (0-based) and the optimizer's
+// learning_rate. Most are pure functions of those; one driven by a metric
+// (reduce_on_plateau) names it in monitor(), and the trainer then reports that metric
+// after every epoch (epoch_end) and checkpoints the scheduler's state.
 class LearningRateScheduler {
  public:
   virtual ~LearningRateScheduler() = default;
@@ -27,6 +29,17 @@ class LearningRateScheduler {
   // does not matter. Throws PropertyError naming `owner`.
   virtual void validate(const std::string& /*owner*/) const {}
   virtual float learning_rate(size_t iteration, float base_learning_rate) const = 0;
+
+  // The metric the schedule follows: val_loss, val_accuracy, loss or accuracy (the
+  // trainer's names, as for early stopping); empty for a schedule of the iteration alone.
+  virtual std::string monitor() const { return ""; }
+  // After an epoch, the monitored metric's value; `base_learning_rate` as above.
+  virtual void epoch_end(double /*metric*/, float /*base_learning_rate*/) {}
+  // What epoch_end has changed, as "key=value" texts for a checkpoint, and setting it
+  // back. set_state throws Error naming `origin` (the checkpoint) on a bad or missing key.
+  virtual std::vector<std::string> state() const { return {}; }
+  virtual void set_state(const std::vector<std::string>& /*state*/, const std::string& /*origin*/) {
+  }
 };
 
 // What one update step knows besides the tensors.
@@ -79,8 +92,8 @@ class Optimizer {
 // UnknownTypeError or PropertyError.
 std::unique_ptr<Optimizer> createOptimizer(const std::string& type,
                                            const std::vector<std::string>& properties = {});
-// Creates "constant", "exponential", "step", "cosine", "linear" or "warmup" with
-// "key=value" properties. Throws UnknownTypeError or PropertyError.
+// Creates "constant", "exponential", "step", "cosine", "linear", "warmup" or
+// "reduce_on_plateau" with "key=value" properties. Throws UnknownTypeError or PropertyError.
 std::unique_ptr<LearningRateScheduler> createLearningRateScheduler(
     const std::string& type, const std::vector<std::string>& properties = {});
 

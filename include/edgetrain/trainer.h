@@ -30,9 +30,14 @@ struct TrainerOptions {
   bool shuffle = true;
   bool drop_last = false;  // drop a last partial batch (NNTrainer always does)
   EarlyStopping early_stopping;
+  // The metric that picks the best checkpoint (val_loss, val_accuracy, loss, accuracy):
+  // the epoch where it was lowest (losses) or highest (accuracies). Empty: early
+  // stopping's monitor, with its min_delta.
+  std::string best_monitor;
   bool progress = true;  // a live progress bar when the log is a terminal
 
-  // Keys: save_path, metrics_path, shuffle, drop_last, patience, monitor, min_delta.
+  // Keys: save_path, metrics_path, shuffle, drop_last, patience, monitor, min_delta,
+  // best_monitor.
   // Returns false for other keys; throws PropertyError naming `owner` on a bad value.
   bool set_property(const std::string& key, const std::string& value, const std::string& owner);
   static std::string property_keys();
@@ -58,7 +63,7 @@ struct EpochMetrics {
 struct TrainResult {
   std::vector<EpochMetrics> history;  // epochs run by this call (after a resume: the rest)
   size_t epochs_completed = 0;        // in total, resumed ones included
-  size_t best_epoch = 0;              // 0: no epoch finished
+  size_t best_epoch = 0;              // of the best checkpoint; 0: no epoch finished
   bool stopped_early = false;
   bool interrupted = false;  // stopped by SIGINT; the last checkpoint holds the state
   std::string weights_path;  // empty when save_path is empty
@@ -81,8 +86,12 @@ class Trainer {
 
   // Trains for the model's epochs. `validation` may be null. With `resume_from`, loads
   // that checkpoint (weights, optimizer state, iteration, random streams, epoch and
-  // position within it) and continues exactly where it was written. Throws Error when
-  // early stopping monitors accuracy of a model without one (Model::hasAccuracy).
+  // position within it) and continues exactly where it was written. A learning-rate
+  // scheduler that follows a metric (LearningRateScheduler::monitor) gets it after every
+  // epoch. Throws Error when early stopping, best_monitor or the scheduler monitors
+  // accuracy of a model without one (Model::hasAccuracy); and when best_monitor or the
+  // scheduler monitors a validation figure without a validation set (so does early
+  // stopping with a patience; with none it follows the training figure instead).
   TrainResult fit(Dataset& train, Dataset* validation, const std::string& resume_from = "");
 
  private:

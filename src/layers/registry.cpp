@@ -17,6 +17,7 @@
 #include "layers/input.h"
 #include "layers/losses/bce_with_logits.h"
 #include "layers/losses/cross_entropy.h"
+#include "layers/losses/focal_loss.h"
 #include "layers/losses/mse.h"
 #include "layers/losses/vae_loss.h"
 #include "layers/multiout.h"
@@ -45,6 +46,7 @@ struct Registry {
       {"dropout", factory<DropoutLayer>()},
       {"mse", factory<MseLoss>()},
       {"cross_entropy", factory<CrossEntropyLoss>()},
+      {"focal_loss", factory<FocalLoss>()},
       {"bce_with_logits", factory<BceWithLogitsLoss>()},
       {"vae_loss", factory<VaeLoss>()},
       {"pooling2d", factory<Pooling2DLayer>()},

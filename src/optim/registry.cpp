@@ -13,6 +13,7 @@
 #include "optim/cosine_scheduler.h"
 #include "optim/exponential_scheduler.h"
 #include "optim/linear_scheduler.h"
+#include "optim/reduce_on_plateau_scheduler.h"
 #include "optim/rmsprop.h"
 #include "optim/sgd.h"
 #include "optim/step_scheduler.h"
@@ -40,6 +41,7 @@ const Factories<LearningRateScheduler>& scheduler_factories() {
       {"cosine", [] { return std::make_unique<CosineScheduler>(); }},
       {"exponential", [] { return std::make_unique<ExponentialScheduler>(); }},
       {"linear", [] { return std::make_unique<LinearScheduler>(); }},
+      {"reduce_on_plateau", [] { return std::make_unique<ReduceOnPlateauScheduler>(); }},
       {"step", [] { return std::make_unique<StepScheduler>(); }},
       {"warmup", [] { return std::make_unique<WarmupScheduler>(); }},
   };

@@ -37,11 +37,14 @@ void WarmupScheduler::set_after(const std::string& value, const std::string& own
   std::vector<std::string> choices = scheduler_types();
   // A warm-up after a warm-up is one longer warm-up with a kink: not worth allowing.
   std::erase(choices, "warmup");
+  // reduce_on_plateau follows epochs, not iterations, so there is no start to shift.
+  std::erase(choices, "reduce_on_plateau");
   if (std::find(choices.begin(), choices.end(), type) == choices.end()) {
     std::string list;
     for (const std::string& choice : choices) list += (list.empty() ? "" : ", ") + choice;
-    throw PropertyError(owner + ": property 'after' has bad value '" + value +
-                        "': expected a scheduler type other than warmup: " + list);
+    throw PropertyError(
+        owner + ": property 'after' has bad value '" + value +
+        "': expected a scheduler type other than warmup and reduce_on_plateau: " + list);
   }
   after_ = new_scheduler(type);
   after_given_ = true;

@@ -6,8 +6,8 @@
 // update at rate 0 would be wasted), and the last warm-up update reaches after(0).
 // PyTorch: SequentialLR([LinearLR(start_factor=1/warmup_steps, end_factor=1,
 // total_iters=warmup_steps - 1), <after>], milestones=[warmup_steps]).
-// Properties: warmup_steps (>= 1, required), after (a scheduler type other than warmup,
-// default constant), and every property of the `after` scheduler, e.g.
+// Properties: warmup_steps (>= 1, required), after (a scheduler type other than warmup
+// and reduce_on_plateau, default constant), and every property of the `after` scheduler, e.g.
 //   Type = warmup, warmup_steps = 100, after = cosine, max_learning_rate = 0.1, ...
 // Properties may come in any order: those given before `after` are held and handed to
 // the `after` scheduler once it is known.

@@ -3,13 +3,9 @@
 #include <algorithm>
 
 namespace edgetrain {
-namespace {
-
 size_t arg_max(const float* values, size_t n) {
   return static_cast<size_t>(std::max_element(values, values + n) - values);
 }
-
-}  // namespace
 
 RowCounts count_correct_rows(const Tensor& prediction, const Tensor& label, size_t samples) {
   RowCounts counts;

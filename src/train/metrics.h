@@ -7,6 +7,9 @@
 
 namespace edgetrain {
 
+// The index of the largest of n values; the first one on a tie.
+size_t arg_max(const float* values, size_t n);
+
 struct RowCounts {
   size_t correct = 0;
   size_t rows = 0;

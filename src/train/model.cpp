@@ -7,6 +7,7 @@
 #include <ostream>
 #include <sstream>
 
+#include "edgetrain/classification_metrics.h"
 #include "edgetrain/data.h"
 #include "edgetrain/error.h"
 #include "edgetrain/properties.h"
@@ -299,8 +300,11 @@ std::vector<EpochResult> Model::train(Dataset& data) {
   return history;
 }
 
-EvaluationResult Model::evaluate(Dataset& data) {
+EvaluationResult Model::evaluate(Dataset& data, ClassificationMetrics* metrics) {
   require_initialized("evaluate()");
+  if (metrics != nullptr && !compiled_->has_accuracy)
+    throw StateError(
+        "evaluate() with classification metrics needs a loss whose label marks classes");
   const std::vector<Tensor> batch_inputs = inputs();
   const std::vector<Tensor> batch_labels = labels();
   DataLoader loader(data, {.batch_size = batch_size_, .shuffle = false, .drop_last = false});
@@ -317,6 +321,7 @@ EvaluationResult Model::evaluate(Dataset& data) {
     const Tensor prediction = compiled_->executor->tensor(compiled_->output_ids[0]);
     const Tensor label = compiled_->executor->tensor(compiled_->graph.label_tensors[0]);
     const RowCounts counts = count_correct_rows(prediction, label, batch);
+    if (metrics != nullptr) metrics->add(prediction, label, batch);
     correct += counts.correct;
     rows += counts.rows;
   }

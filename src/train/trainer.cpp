@@ -50,6 +50,9 @@ class InterruptGuard {
   struct sigaction previous_ = {};
 };
 
+// Checkpoint keys of a scheduler's state start with this.
+const std::string kSchedulerPrefix = "scheduler.";
+
 // What a checkpoint must hold besides the model to continue a run exactly.
 struct RunState {
   size_t epochs_completed = 0;
@@ -58,9 +61,15 @@ struct RunState {
   std::string epoch_start_rng;
   double loss_sum = 0.0;  // of the epoch in progress
   size_t correct = 0, rows = 0, samples = 0;
+  // Early stopping's monitor, and the best checkpoint's when best_monitor is not set.
   double best_metric = std::numeric_limits<double>::quiet_NaN();
   size_t best_epoch = 0;
   size_t epochs_without_improvement = 0;
+  // The best checkpoint's, with best_monitor.
+  double best_checkpoint_metric = std::numeric_limits<double>::quiet_NaN();
+  size_t best_checkpoint_epoch = 0;
+  // A scheduler that follows a metric: LearningRateScheduler::state(), "key=value".
+  std::vector<std::string> scheduler_state;
 
   void finish_epoch(size_t epoch, const Rng& loader_rng) {
     epochs_completed = epoch;
@@ -86,6 +95,14 @@ struct RunState {
     v["best_metric"] = number.str();
     v["best_epoch"] = std::to_string(best_epoch);
     v["epochs_without_improvement"] = std::to_string(epochs_without_improvement);
+    number.str("");
+    number << std::hexfloat << best_checkpoint_metric;
+    v["best_checkpoint_metric"] = number.str();
+    v["best_checkpoint_epoch"] = std::to_string(best_checkpoint_epoch);
+    for (const std::string& entry : scheduler_state) {
+      const size_t equals = entry.find('=');
+      v[kSchedulerPrefix + entry.substr(0, equals)] = entry.substr(equals + 1);
+    }
     return metadata;
   }
 
@@ -123,11 +140,35 @@ struct RunState {
     state.best_metric = number("best_metric");
     state.best_epoch = count("best_epoch");
     state.epochs_without_improvement = count("epochs_without_improvement");
+    // Checkpoints written before best_monitor existed have no figures of their own.
+    if (metadata.values.count("best_checkpoint_epoch")) {
+      state.best_checkpoint_metric = number("best_checkpoint_metric");
+      state.best_checkpoint_epoch = count("best_checkpoint_epoch");
+    }
+    for (const auto& [key, value] : metadata.values)
+      if (key.starts_with(kSchedulerPrefix))
+        state.scheduler_state.push_back(key.substr(kSchedulerPrefix.size()) + "=" + value);
     return state;
   }
 };
 
 bool minimized(const std::string& monitor) { return monitor == "val_loss" || monitor == "loss"; }
+
+// Whether `value` improves on `best` (NaN: nothing yet) by more than `min_delta`.
+bool improves(double value, double best, const std::string& monitor, double min_delta) {
+  const double sign = minimized(monitor) ? 1.0 : -1.0;
+  return std::isnan(best) || sign * (best - value) > min_delta;
+}
+
+// Throws Error when `monitor`, which `what` follows, needs a figure the run has not.
+void check_monitor(const std::string& monitor, const std::string& what, bool has_validation,
+                   bool has_accuracy) {
+  if (!has_validation && monitor.starts_with("val_"))
+    throw Error(what + " monitors '" + monitor + "' but there is no validation set");
+  if (!has_accuracy && !minimized(monitor))
+    throw Error(what + " monitors '" + monitor +
+                "' but the model's loss has no classes, so no accuracy: monitor val_loss or loss");
+}
 
 double monitored_value(const EpochMetrics& metrics, const std::string& monitor) {
   if (monitor == "val_loss") return metrics.val_loss;
@@ -250,6 +291,15 @@ TrainResult Trainer::fit(Dataset& train, Dataset* validation, const std::string&
   const std::string monitored = validation || monitor.rfind("val_", 0) != 0 ? monitor
                                 : monitor == "val_loss"                     ? "loss"
                                                                             : "accuracy";
+  const std::string& best_monitor = options_.best_monitor;
+  if (!best_monitor.empty())
+    check_monitor(best_monitor, "best_monitor", validation != nullptr, has_accuracy);
+  // A scheduler that follows a metric is stepped after every epoch.
+  LearningRateScheduler* scheduler = model_.learningRateScheduler();
+  const std::string scheduler_monitor = scheduler ? scheduler->monitor() : "";
+  if (!scheduler_monitor.empty())
+    check_monitor(scheduler_monitor, "learning rate scheduler '" + scheduler->type() + "'",
+                  validation != nullptr, has_accuracy);
   DataLoader loader(train,
                     {model_.batchSize(), options_.shuffle, options_.drop_last, model_.seed()});
   if (loader.num_batches() == 0)
@@ -260,12 +310,15 @@ TrainResult Trainer::fit(Dataset& train, Dataset* validation, const std::string&
   RunState state;
   if (!resume_from.empty())
     state = RunState::from_metadata(load_checkpoint(model_, resume_from), resume_from);
+  // A checkpoint from before the first epoch ended has no scheduler state yet.
+  if (!scheduler_monitor.empty() && !state.scheduler_state.empty())
+    scheduler->set_state(state.scheduler_state, resume_from);
 
   TrainResult result;
   result.weights_path = options_.save_path;
   result.last_checkpoint = options_.last_checkpoint_path();
   result.best_checkpoint = options_.best_checkpoint_path();
-  result.best_epoch = state.best_epoch;
+  result.best_epoch = best_monitor.empty() ? state.best_epoch : state.best_checkpoint_epoch;
   MetricsLog metrics_log(options_.metrics_path, !resume_from.empty());
   ProgressBar progress(log_, options_.progress && is_terminal(log_));
   InterruptGuard interrupt_guard;
@@ -352,11 +405,15 @@ TrainResult Trainer::fit(Dataset& train, Dataset* validation, const std::string&
       metrics.val_accuracy = evaluation.accuracy;
     }
     state.finish_epoch(epoch, loader.rng());
+    if (!scheduler_monitor.empty()) {
+      scheduler->epoch_end(monitored_value(metrics, scheduler_monitor),
+                           model_.optimizer()->base_learning_rate());
+      state.scheduler_state = scheduler->state();
+    }
 
     const double value = monitored_value(metrics, monitored);
-    const double sign = minimized(monitored) ? 1.0 : -1.0;
-    const bool improved = std::isnan(state.best_metric) ||
-                          sign * (state.best_metric - value) > options_.early_stopping.min_delta;
+    const bool improved =
+        improves(value, state.best_metric, monitored, options_.early_stopping.min_delta);
     if (improved) {
       state.best_metric = value;
       state.best_epoch = epoch;
@@ -364,9 +421,18 @@ TrainResult Trainer::fit(Dataset& train, Dataset* validation, const std::string&
     } else {
       ++state.epochs_without_improvement;
     }
-    result.best_epoch = state.best_epoch;
+    bool best = improved;
+    if (!best_monitor.empty()) {
+      const double best_value = monitored_value(metrics, best_monitor);
+      best = improves(best_value, state.best_checkpoint_metric, best_monitor, 0.0);
+      if (best) {
+        state.best_checkpoint_metric = best_value;
+        state.best_checkpoint_epoch = epoch;
+      }
+    }
+    result.best_epoch = best_monitor.empty() ? state.best_epoch : state.best_checkpoint_epoch;
     save_last();
-    if (improved && !result.best_checkpoint.empty()) {
+    if (best && !result.best_checkpoint.empty()) {
       const auto saving = Clock::now();
       save_checkpoint(model_, state.to_metadata(), result.best_checkpoint);
       result.checkpoint_seconds += seconds_since(saving);

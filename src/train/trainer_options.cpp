@@ -18,6 +18,9 @@ bool TrainerOptions::set_property(const std::string& key, const std::string& val
   } else if (key == "monitor") {
     early_stopping.monitor =
         parse_choice(value, {"val_loss", "val_accuracy", "loss", "accuracy"}, owner, key);
+  } else if (key == "best_monitor") {
+    best_monitor =
+        parse_choice(value, {"val_loss", "val_accuracy", "loss", "accuracy"}, owner, key);
   } else if (key == "min_delta") {
     early_stopping.min_delta = parse_non_negative_float(value, owner, key);
   } else {
@@ -46,7 +49,7 @@ std::string TrainerOptions::best_checkpoint_path() const {
 }
 
 std::string TrainerOptions::property_keys() {
-  return "save_path, metrics_path, shuffle, drop_last, patience, monitor, min_delta";
+  return "save_path, metrics_path, shuffle, drop_last, patience, monitor, min_delta, best_monitor";
 }
 
 }  // namespace edgetrain

@@ -741,6 +741,24 @@ path = train.dat
   EXPECT_EQ(file.test_set->origin, "override 'test_set.type=csv'");
 }
 
+TEST(ModelFile, ReduceOnPlateauAndBestMonitor) {
+  ModelFile file = load_model_file(write_file(std::string(kSmallModel) + R"(
+[LearningRateScheduler]
+Type = reduce_on_plateau
+monitor = val_accuracy
+factor = 0.5
+patience = 3
+)"),
+                                   {"best_monitor=val_accuracy"});
+  EXPECT_EQ(file.trainer.best_monitor, "val_accuracy");
+  LearningRateScheduler* scheduler = file.model->learningRateScheduler();
+  ASSERT_NE(scheduler, nullptr);
+  EXPECT_EQ(scheduler->type(), "reduce_on_plateau");
+  EXPECT_EQ(scheduler->monitor(), "val_accuracy");
+  expect_error(kSmallModel, "override 'best_monitor=f1'", "'best_monitor' has bad value 'f1'",
+               {"best_monitor=f1"});
+}
+
 TEST(ModelFile, BadOverridesAreClearErrors) {
   expect_error(kSmallModel, "override 'epochs'", "expected section.key=value, or key=value",
                {"epochs"});

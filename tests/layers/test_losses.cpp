@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <fstream>
 #include <string>
 #include <vector>
 
 #include "edgetrain/error.h"
 #include "edgetrain/model.h"
+#include "edgetrain/model_file.h"
 #include "support/golden.h"
 #include "support/layer_harness.h"
 
@@ -29,6 +31,25 @@ void expect_finite_for_large_logits(const std::string& type, float logit_magnitu
   EXPECT_TRUE(std::isfinite(harness.output()[0])) << type << " loss " << harness.output()[0];
   EXPECT_GT(harness.output()[0], 0.0f) << type;
   for (float value : harness.input_grad()) EXPECT_TRUE(std::isfinite(value)) << type;
+}
+
+// The message of the PropertyError that creating, or else compiling, a `type` loss with
+// `properties` on `input` throws. The harness names the loss 'under_test'.
+std::string property_error(const std::string& type, const std::vector<std::string>& properties,
+                           TensorShape input = TensorShape(2, 1, 1, 4)) {
+  try {
+    LayerHarness harness(type, properties, {input});
+  } catch (const PropertyError& error) {
+    return error.what();
+  }
+  ADD_FAILURE() << "no error for " << type;
+  return "";
+}
+
+// Expects every fragment in the message.
+void expect_message(const std::string& message, const std::vector<std::string>& fragments) {
+  for (const std::string& fragment : fragments)
+    EXPECT_NE(message.find(fragment), std::string::npos) << fragment << " in: " << message;
 }
 
 // -sum label * log_softmax(logits) over one row, in double.
@@ -59,7 +80,7 @@ MemoryDataset three_clusters(size_t per_class) {
 TEST(Losses, MatchPyTorch) { run_layer_golden_file("losses.txt"); }
 
 TEST(Losses, AreRegisteredAsLosses) {
-  for (const char* type : {"mse", "cross_entropy", "bce_with_logits"}) {
+  for (const char* type : {"mse", "cross_entropy", "bce_with_logits", "focal_loss"}) {
     std::unique_ptr<Layer> layer = make_layer(type);
     EXPECT_TRUE(layer->is_loss()) << type;
     EXPECT_EQ(layer->type(), type);
@@ -155,6 +176,135 @@ TEST(CrossEntropy, PerfectPredictionHasZeroLossAndGradient) {
   harness.backward();
   EXPECT_EQ(harness.output()[0], 0.0f);
   for (float value : harness.input_grad()) EXPECT_EQ(value, 0.0f);
+}
+
+TEST(CrossEntropy, GradientsMatchFiniteDifferencesWithLabelSmoothing) {
+  LayerHarness harness("cross_entropy", {"label_smoothing=0.2"}, {TensorShape(3, 1, 2, 5)});
+  GradCheckOptions options;
+  options.one_hot_labels = true;
+  options.input_low = -3.0f;
+  options.input_high = 3.0f;
+  expect_gradients_match(harness, options);
+  LayerHarness soft("cross_entropy", {"label_smoothing=0.1"}, {TensorShape(4, 1, 1, 6)});
+  expect_gradients_match(soft);
+}
+
+TEST(CrossEntropy, LabelSmoothingOutsideZeroToOneIsAnError) {
+  for (const char* value : {"1", "1.5", "-0.1"})
+    expect_message(property_error("cross_entropy", {std::string("label_smoothing=") + value}),
+                   {"layer 'under_test' (cross_entropy)", "label_smoothing", "[0, 1)"});
+}
+
+TEST(FocalLoss, GradientsMatchFiniteDifferencesWithOneHotLabels) {
+  for (const char* gamma : {"gamma=0", "gamma=0.5", "gamma=2", "gamma=3.5"}) {
+    LayerHarness harness("focal_loss", {gamma, "alpha=0.5,1,2,0.25,1"}, {TensorShape(3, 1, 2, 5)});
+    GradCheckOptions options;
+    options.one_hot_labels = true;
+    options.input_low = -3.0f;
+    options.input_high = 3.0f;
+    SCOPED_TRACE(gamma);
+    expect_gradients_match(harness, options);
+  }
+}
+
+TEST(FocalLoss, GradientsMatchFiniteDifferencesWithAnyLabels) {
+  // Soft labels that do not sum to 1 per row, and one weight for every class.
+  LayerHarness harness("focal_loss", {"gamma=1.5", "alpha=0.75"}, {TensorShape(4, 1, 1, 6)});
+  expect_gradients_match(harness);
+}
+
+TEST(FocalLoss, GammaZeroIsCrossEntropy) {
+  LayerHarness focal("focal_loss", {"gamma=0"}, {TensorShape(3, 1, 1, 4)});
+  LayerHarness cross("cross_entropy", {}, {TensorShape(3, 1, 1, 4)});
+  for (LayerHarness* harness : {&focal, &cross}) {
+    Tensor input = harness->input();
+    Tensor label = harness->label();
+    for (size_t i = 0; i < input.size(); ++i) {
+      input[i] = static_cast<float>(i % 5) - 2.0f;
+      label[i] = static_cast<float>(i % 3) / 4.0f;
+    }
+    harness->forward();
+    harness->backward();
+  }
+  EXPECT_NEAR(focal.output()[0], cross.output()[0], 1e-6f);
+  for (size_t i = 0; i < focal.input_grad().size(); ++i)
+    EXPECT_NEAR(focal.input_grad()[i], cross.input_grad()[i], 1e-6f) << i;
+}
+
+TEST(FocalLoss, LargeLogitsStayFinite) { expect_finite_for_large_logits("focal_loss", 1000.0f); }
+
+TEST(FocalLoss, ConfidentRightPredictionHasNoLossOrGradientForAnyGamma) {
+  // p_t rounds to 1: (1 - p_t)^(gamma - 1) is infinite for gamma < 1, its limit term 0.
+  for (const char* gamma : {"gamma=0.25", "gamma=2"}) {
+    LayerHarness harness("focal_loss", {gamma}, {TensorShape(1, 1, 1, 3)});
+    Tensor input = harness.input();
+    input[0] = -200.0f;
+    input[1] = 200.0f;
+    input[2] = -200.0f;
+    Tensor label = harness.label();
+    label.fill(0.0f);
+    label[1] = 1.0f;
+    harness.forward();
+    harness.backward();
+    EXPECT_EQ(harness.output()[0], 0.0f) << gamma;
+    for (float value : harness.input_grad()) EXPECT_EQ(value, 0.0f) << gamma;
+  }
+}
+
+TEST(FocalLoss, BadPropertiesNameTheLayerAndKey) {
+  expect_message(property_error("focal_loss", {"gamma=-1"}),
+                 {"layer 'under_test' (focal_loss)", "'gamma'", "-1", ">= 0"});
+  expect_message(property_error("focal_loss", {"alpha=1,-2"}),
+                 {"layer 'under_test' (focal_loss)", "'alpha'", ">= 0"});
+  expect_message(property_error("focal_loss", {"alpha="}),
+                 {"layer 'under_test' (focal_loss)", "'alpha'", "one per class"});
+  // The class count is known at compile: 3 weights for an input of 4 classes.
+  expect_message(property_error("focal_loss", {"alpha=1,2,3"}, TensorShape(2, 1, 1, 4)),
+                 {"layer 'under_test' (focal_loss)", "'alpha' has 3 weights", "4 classes"});
+}
+
+TEST(FocalLoss, LayerSectionOfAModelFileTakesItsProperties) {
+  const std::string path = ::testing::TempDir() + "edgetrain_focal_loss.ini";
+  std::ofstream(path) << R"([Model]
+batch_size = 4
+[Optimizer]
+Type = sgd
+[in]
+Type = input
+Input_Shape = 1:1:2
+[fc]
+Type = fully_connected
+Unit = 3
+[loss]
+Type = focal_loss
+gamma = 1
+alpha = 0.25, 0.5, 1
+)";
+  ModelFile file = load_model_file(path);
+  Model& model = *file.model;
+  model.compile();
+  EXPECT_EQ(model.layerNames("focal_loss"), std::vector<std::string>{"loss"});
+  const std::string message = [&] {
+    try {
+      load_model_file(path, {"loss.alpha=1,2"}).model->compile();
+    } catch (const Error& error) {
+      return std::string(error.what());
+    }
+    return std::string();
+  }();
+  expect_message(message, {"layer 'loss' (focal_loss)", "'alpha' has 2 weights", "3 classes"});
+}
+
+TEST(FocalLoss, TrainsASoftmaxClassifier) {
+  Model model({"batch_size=5", "epochs=40", "loss=focal_loss", "seed=3"});
+  model.addLayer(createLayer("input", {"input_shape=1:1:2"}));
+  model.addLayer(createLayer("fully_connected", {"unit=3"}));
+  model.setOptimizer(createOptimizer("sgd", {"learning_rate=0.5"}));
+  model.initialize();
+  MemoryDataset data = three_clusters(4);
+  const std::vector<EpochResult> history = model.train(data);
+  EXPECT_LT(history.back().training_loss, 0.1f * history.front().training_loss);
+  EXPECT_EQ(model.evaluate(data).accuracy, 1.0f);
 }
 
 TEST(Bce, GradientsMatchFiniteDifferences) {

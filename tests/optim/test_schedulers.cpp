@@ -71,6 +71,74 @@ TEST(SchedulerGolden, Cosine) { run_scheduler_golden("cosine"); }
 TEST(SchedulerGolden, Linear) { run_scheduler_golden("linear"); }
 TEST(SchedulerGolden, Warmup) { run_scheduler_golden("warmup"); }
 
+TEST(SchedulerGolden, ReduceOnPlateau) {
+  size_t matched = 0;
+  for (const GoldenCase& golden : load_golden("schedulers.txt")) {
+    if (golden.type != "reduce_on_plateau") continue;
+    ++matched;
+    SCOPED_TRACE("golden case " + golden.name);
+    std::unique_ptr<LearningRateScheduler> scheduler =
+        createLearningRateScheduler(golden.type, golden.properties);
+    const float base = golden.at("base").values.at(0);
+    std::vector<float> actual;
+    for (float metric : golden.at("metrics").values) {
+      scheduler->epoch_end(metric, base);
+      // The rate holds whatever the iteration.
+      EXPECT_EQ(scheduler->learning_rate(0, base), scheduler->learning_rate(12345, base));
+      actual.push_back(scheduler->learning_rate(0, base));
+    }
+    ASSERT_EQ(actual.size(), golden.at("rates").values.size());
+    expect_close(actual.data(), golden.at("rates"), "rates", 1e-5f, 0.0f);
+  }
+  EXPECT_GT(matched, 0u);
+}
+
+TEST(ReduceOnPlateau, MonitorsTheNamedMetric) {
+  EXPECT_EQ(createLearningRateScheduler("reduce_on_plateau")->monitor(), "val_loss");
+  EXPECT_EQ(createLearningRateScheduler("reduce_on_plateau", {"monitor=Val_Accuracy"})->monitor(),
+            "val_accuracy");
+  // Schedules of the iteration follow no metric.
+  EXPECT_EQ(createLearningRateScheduler("constant")->monitor(), "");
+}
+
+TEST(ReduceOnPlateau, StateRoundTripsExactly) {
+  std::unique_ptr<LearningRateScheduler> first =
+      createLearningRateScheduler("reduce_on_plateau", {"patience=1", "cooldown=3"});
+  for (double metric : {1.0, 0.9, 0.95, 0.97, 0.96}) first->epoch_end(metric, 0.1f);
+  std::unique_ptr<LearningRateScheduler> second =
+      createLearningRateScheduler("reduce_on_plateau", {"patience=1", "cooldown=3"});
+  second->set_state(first->state(), "run.ckpt");
+  EXPECT_EQ(second->state(), first->state());
+  for (double metric : {0.97, 0.98, 0.99, 1.0, 1.1, 1.2}) {
+    first->epoch_end(metric, 0.1f);
+    second->epoch_end(metric, 0.1f);
+    EXPECT_EQ(second->learning_rate(0, 0.1f), first->learning_rate(0, 0.1f));
+  }
+  EXPECT_LT(first->learning_rate(0, 0.1f), 0.01f);
+  expect_error<Error>(
+      [&] {
+        second->set_state({"rate=none", "best=0x1p-1"}, "run.ckpt");
+      },
+      {"run.ckpt", "bad_epochs"});
+  expect_error<Error>(
+      [&] {
+        second->set_state({"rate=x", "best=none", "bad_epochs=0", "cooldown_left=0"}, "a");
+      },
+      {"'rate'", "not a number"});
+}
+
+TEST(ReduceOnPlateau, BadPropertiesNameTheKey) {
+  const std::string owner = "learning rate scheduler 'reduce_on_plateau'";
+  expect_property_error("reduce_on_plateau", {"factor=1"}, {owner, "factor", "[0, 1)"});
+  expect_property_error("reduce_on_plateau", {"monitor=f1"}, {owner, "monitor", "val_accuracy"});
+  expect_property_error("reduce_on_plateau", {"threshold_mode=relative"},
+                        {owner, "threshold_mode", "rel, abs"});
+  expect_property_error("reduce_on_plateau", {"patience=-1"}, {owner, "patience"});
+  expect_property_error("reduce_on_plateau", {"min_lr=-0.1"}, {owner, "min_lr", ">= 0"});
+  expect_property_error("warmup", {"warmup_steps=5", "after=reduce_on_plateau"},
+                        {"learning rate scheduler 'warmup'", "after", "reduce_on_plateau"});
+}
+
 TEST(Scheduler, ConstantReturnsTheOptimizerRate) {
   std::unique_ptr<LearningRateScheduler> scheduler = createLearningRateScheduler("constant");
   EXPECT_EQ(scheduler->type(), "constant");
@@ -167,7 +235,7 @@ TEST(SchedulerWarmup, PropertyOrderDoesNotMatter) {
 TEST(SchedulerErrors, UnknownTypeListsKnownTypes) {
   expect_error<UnknownTypeError>(
       [] { createLearningRateScheduler("onecycle"); },
-      {"onecycle", "constant, cosine, exponential, linear, step, warmup"});
+      {"onecycle", "constant, cosine, exponential, linear, reduce_on_plateau, step, warmup"});
 }
 
 TEST(SchedulerErrors, UnknownPropertyNamesTheKey) {

@@ -105,8 +105,8 @@ bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
 }
 
-// A flat JSON object's members: strings unquoted, other values as written. Fails the test
-// on anything else.
+// A JSON object's members: strings unquoted, other values as written (arrays and objects
+// as their whole text). Fails the test on anything else.
 std::map<std::string, std::string> parse_flat_json(const std::string& text) {
   std::map<std::string, std::string> members;
   size_t at = 0;
@@ -139,6 +139,28 @@ std::map<std::string, std::string> parse_flat_json(const std::string& text) {
     if (at == text.size()) return fail("value");
     if (text[at] == '"') {
       if (!parse_string(value)) return fail("string");
+    } else if (text[at] == '[' || text[at] == '{') {
+      // To the matching bracket, past brackets inside strings.
+      const size_t start = at;
+      int depth = 0;
+      bool in_string = false;
+      for (; at < text.size(); ++at) {
+        const char c = text[at];
+        if (in_string) {
+          if (c == '\\')
+            ++at;
+          else if (c == '"')
+            in_string = false;
+        } else if (c == '"') {
+          in_string = true;
+        } else if (c == '[' || c == '{') {
+          ++depth;
+        } else if ((c == ']' || c == '}') && --depth == 0) {
+          break;
+        }
+      }
+      if (at++ == text.size()) return fail("unterminated " + key);
+      value = text.substr(start, at - start);
     } else {
       const std::regex literal(R"(^(-?\d+(\.\d+)?([eE][+-]?\d+)?|true|false|null))");
       std::smatch match;
@@ -470,6 +492,72 @@ TEST_F(Cli, EvalReportsWhatTrainingMeasuredOnTheTestSet) {
   EXPECT_EQ(number(evaluated, "accuracy"), number(trained, "test_accuracy"));
   EXPECT_GT(number(evaluated, "planned_peak_bytes"), 0.0);
   EXPECT_GT(number(evaluated, "peak_rss_kib"), 0.0);
+}
+
+// The whole numbers in `text`, in order (the confusion matrix's counts).
+std::vector<size_t> counts_in(const std::string& text) {
+  std::vector<size_t> counts;
+  const std::regex number(R"(\d+)");
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), number);
+       it != std::sregex_iterator(); ++it)
+    counts.push_back(std::stoul(it->str()));
+  return counts;
+}
+
+TEST_F(Cli, EvalReportsPerClassMetricsAndTheConfusionMatrix) {
+  succeed({"train", path("model.ini"), "--epochs", "2"});
+  const CliRun result = succeed(
+      {"eval", path("model.ini"), "--weights", path("model.bin"), "--json", path("eval.json")});
+  EXPECT_TRUE(
+      std::regex_search(result.out, std::regex(R"(\nClass +Precision +Recall +F1 +Support *\n)")))
+      << result.out;
+  for (const char* row : {R"(\n0 +[01]\.\d{4} +[01]\.\d{4} +[01]\.\d{4} +\d+ *\n)",
+                          R"(\n2 +[01]\.\d{4} +[01]\.\d{4} +[01]\.\d{4} +\d+ *\n)",
+                          R"(\nAccuracy: [01]\.\d{4} \(20 rows\)\n)", R"(\nMacro avg: precision )",
+                          R"(\nMicro avg: precision )"})
+    EXPECT_TRUE(std::regex_search(result.out, std::regex(row))) << row << " in:\n" << result.out;
+  // Top-5 of 3 classes says nothing.
+  EXPECT_FALSE(contains(result.out, "Top-5")) << result.out;
+
+  const auto json = parse_flat_json(read_text(path("eval.json")));
+  EXPECT_EQ(json.count("top5_accuracy"), 0u);
+  EXPECT_EQ(json.at("command"), "eval");
+  const std::vector<size_t> matrix = counts_in(json.at("confusion_matrix"));
+  ASSERT_EQ(matrix.size(), 9u) << json.at("confusion_matrix");
+  size_t total = 0, diagonal = 0;
+  for (size_t i = 0; i < 9; ++i) total += matrix[i];
+  for (size_t c = 0; c < 3; ++c) diagonal += matrix[c * 3 + c];
+  EXPECT_EQ(total, 20u);
+  EXPECT_NEAR(number(json, "accuracy"), diagonal / 20.0, 1e-6);
+  EXPECT_NEAR(number(json, "micro_f1"), number(json, "accuracy"), 1e-6);
+  EXPECT_GE(number(json, "macro_f1"), 0.0);
+  EXPECT_LE(number(json, "macro_f1"), 1.0);
+  const std::string& per_class = json.at("per_class");
+  EXPECT_TRUE(std::regex_search(
+      per_class, std::regex(R"(^\[\{"name": "0", "precision": [0-9.e-]+, "recall": [0-9.e-]+, )"
+                            R"("f1": [0-9.e-]+, "support": \d+\}, \{"name": "1", )")))
+      << per_class;
+  // Every class's support is its row of the matrix.
+  const std::regex support(R"("support": (\d+))");
+  size_t c = 0;
+  for (auto it = std::sregex_iterator(per_class.begin(), per_class.end(), support);
+       it != std::sregex_iterator(); ++it, ++c)
+    EXPECT_EQ(std::stoul((*it)[1]), matrix[c * 3] + matrix[c * 3 + 1] + matrix[c * 3 + 2]);
+  EXPECT_EQ(c, 3u);
+}
+
+TEST_F(Cli, EvalShowsTopFiveAccuracyForMoreThanFiveClasses) {
+  // The CSV labels stay 0..2; the model now tells 7 classes apart, 4 of them never true.
+  succeed({"train", path("model.ini"), "--epochs", "1", "--set", "out.unit=7"});
+  const CliRun result = succeed({"eval", path("model.ini"), "--set", "out.unit=7", "--weights",
+                                 path("model.bin"), "--json", path("eval.json")});
+  EXPECT_TRUE(std::regex_search(result.out, std::regex(R"(\nTop-5 accuracy: [01]\.\d{4}\n)")))
+      << result.out;
+  EXPECT_TRUE(std::regex_search(result.out, std::regex(R"(\n6 +0\.0000 +0\.0000 +0\.0000 +0 *\n)")))
+      << result.out;
+  const auto json = parse_flat_json(read_text(path("eval.json")));
+  EXPECT_GE(number(json, "top5_accuracy"), number(json, "accuracy"));
+  EXPECT_EQ(counts_in(json.at("confusion_matrix")).size(), 49u);
 }
 
 // A tiny VAE on 4-pixel images, trained with target = input: its loss has no classes.

@@ -48,7 +48,8 @@ MemoryDataset make_dataset(size_t samples, size_t first_index) {
 
 // fc 16 relu -> dropout -> fc 3, softmax cross-entropy, Adam. The dropout makes the layer
 // random stream part of what a resume has to restore.
-std::unique_ptr<Model> make_model(size_t epochs, const std::string& learning_rate = "0.05") {
+std::unique_ptr<Model> make_model(size_t epochs, const std::string& learning_rate = "0.05",
+                                  std::unique_ptr<LearningRateScheduler> scheduler = nullptr) {
   auto model = std::make_unique<Model>(
       std::vector<std::string>{"batch_size=" + std::to_string(kBatch),
                                "epochs=" + std::to_string(epochs), "loss=cross_entropy", "seed=3"});
@@ -57,6 +58,7 @@ std::unique_ptr<Model> make_model(size_t epochs, const std::string& learning_rat
   model->addLayer(createLayer("dropout", {"name=drop", "dropout_rate=0.25"}));
   model->addLayer(createLayer("fully_connected", {"name=fc2", "unit=3"}));
   model->setOptimizer(createOptimizer("adam", {"learning_rate=" + learning_rate}));
+  if (scheduler) model->setLearningRateScheduler(std::move(scheduler));
   model->compile();
   model->initialize();
   return model;
@@ -410,6 +412,89 @@ TEST(Trainer, EarlyStoppingIgnoresImprovementsNotAboveMinDelta) {
   const EarlyStop without = run_scripted({1, 2, 3, 4}, "val_accuracy", 0.0f);
   EXPECT_EQ(without.best_epoch, 4u);
   EXPECT_EQ(without.epochs_completed, 6u);
+}
+
+// Validation accuracy 0.25, 1, 0.5, 0.75. Early stopping's monitor (val_loss) counts only
+// epoch 1 as an improvement with min_delta 100, which the best checkpoint follows by
+// default; best_monitor = val_accuracy picks epoch 2 instead.
+TEST(Trainer, BestMonitorPicksTheBestCheckpointByItsOwnMetric) {
+  const std::string dir = fresh_temp_dir();
+  MemoryDataset train = make_dataset(kTrainSamples, 0);
+  TrainerOptions options = options_in(dir);
+  options.early_stopping.min_delta = 100.0f;
+  std::ostringstream log;
+  auto by_loss = make_model(4, "0");
+  ScriptedValidation validation(*by_loss, {1, 4, 2, 3});
+  EXPECT_EQ(Trainer(*by_loss, options, log).fit(train, &validation.dataset()).best_epoch, 1u);
+
+  options.best_monitor = "val_accuracy";
+  auto model = make_model(4, "0");
+  ScriptedValidation same(*model, {1, 4, 2, 3});
+  const TrainResult result = Trainer(*model, options, log).fit(train, &same.dataset());
+  EXPECT_EQ(result.best_epoch, 2u);
+  auto best = make_model(4, "0");
+  EXPECT_EQ(load_checkpoint(*best, result.best_checkpoint).values.at("epochs_completed"), "2");
+}
+
+TEST(Trainer, BestMonitorAndPlateauSchedulerCheckTheirMetrics) {
+  MemoryDataset train = make_dataset(kTrainSamples, 0);
+  std::ostringstream log;
+  auto expect_fit_error = [&](Model& model, const TrainerOptions& options,
+                              const std::vector<std::string>& parts) {
+    try {
+      Trainer(model, options, log).fit(train, nullptr);
+      ADD_FAILURE() << "no error";
+    } catch (const Error& error) {
+      for (const std::string& part : parts)
+        EXPECT_NE(std::string(error.what()).find(part), std::string::npos) << error.what();
+    }
+  };
+  TrainerOptions options;
+  options.best_monitor = "val_accuracy";
+  auto model = make_model(1);
+  expect_fit_error(*model, options, {"best_monitor", "val_accuracy", "no validation set"});
+  auto plateau = make_model(1, "0.05", createLearningRateScheduler("reduce_on_plateau"));
+  expect_fit_error(
+      *plateau, TrainerOptions(),
+      {"learning rate scheduler 'reduce_on_plateau'", "val_loss", "no validation set"});
+}
+
+// threshold=0.9 asks the loss to fall below a tenth of its best: after epoch 1 no epoch
+// does, so with patience 0 every epoch from the second halves the rate for the next.
+std::unique_ptr<LearningRateScheduler> halving_plateau() {
+  return createLearningRateScheduler("reduce_on_plateau",
+                                     {"monitor=loss", "patience=0", "factor=0.5", "threshold=0.9"});
+}
+
+TEST(Trainer, StepsAPlateauSchedulerWithItsMetricEveryEpoch) {
+  auto model = make_model(4, "0.04", halving_plateau());
+  MemoryDataset train = make_dataset(kTrainSamples, 0);
+  std::ostringstream log;
+  const TrainResult result = Trainer(*model, TrainerOptions(), log).fit(train, nullptr);
+  ASSERT_EQ(result.history.size(), 4u);
+  const float expected[] = {0.04f, 0.04f, 0.02f, 0.01f};
+  for (size_t i = 0; i < 4; ++i) EXPECT_FLOAT_EQ(result.history[i].learning_rate, expected[i]);
+  EXPECT_FLOAT_EQ(model->learningRate(), 0.005f);
+}
+
+// The scheduler's state goes into the checkpoint: resuming gives the rates of one run.
+TEST(Trainer, ResumingKeepsThePlateauSchedulersState) {
+  const std::string dir = fresh_temp_dir();
+  MemoryDataset train = make_dataset(kTrainSamples, 0);
+  std::ostringstream log;
+  auto whole = make_model(5, "0.04", halving_plateau());
+  const TrainResult straight = Trainer(*whole, TrainerOptions(), log).fit(train, nullptr);
+  TrainerOptions options = options_in(dir);
+  auto first = make_model(3, "0.04", halving_plateau());
+  Trainer(*first, options, log).fit(train, nullptr);
+  auto resumed = make_model(5, "0.04", halving_plateau());
+  const TrainResult rest =
+      Trainer(*resumed, options, log).fit(train, nullptr, options.last_checkpoint_path());
+  ASSERT_EQ(rest.history.size(), 2u);
+  EXPECT_EQ(rest.history[0].learning_rate, straight.history[3].learning_rate);
+  EXPECT_EQ(rest.history[1].learning_rate, straight.history[4].learning_rate);
+  EXPECT_EQ(resumed->learningRate(), whole->learningRate());
+  EXPECT_EQ(state_bits(*resumed), state_bits(*whole));
 }
 
 TEST(Trainer, MonitoringValidationWithoutAValidationSetIsAnError) {

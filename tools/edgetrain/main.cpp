@@ -3,7 +3,7 @@
 //
 //   edgetrain train MODEL.ini [--epochs N] [--batch-size N] [--set key=value] [--resume CKPT]
 //                   [--stream] [--profile]
-//   edgetrain eval MODEL.ini --weights W [--stream]
+//   edgetrain eval MODEL.ini --weights W [--json FILE] [--stream]   (per-class metrics too)
 //   edgetrain predict MODEL.ini --weights W --input FILE [--index N]
 //   edgetrain summary MODEL.ini [--memory-profile FILE.csv]
 //   edgetrain sample MODEL.ini --weights W [-n 64] [--seed S] [--from LAYER] -o samples.png
@@ -25,6 +25,7 @@
 #include <sstream>
 
 #include "edgetrain/checkpoint.h"
+#include "edgetrain/classification_metrics.h"
 #include "edgetrain/data.h"
 #include "edgetrain/error.h"
 #include "edgetrain/image_grid.h"
@@ -41,6 +42,8 @@ namespace {
 
 constexpr int kExitUsage = 2;
 constexpr int kExitInterrupted = 130;
+// eval's top-k accuracy, shown when there are more classes than this.
+constexpr size_t kReportedTopK = 5;
 
 std::string format_bytes(double bytes) {
   std::ostringstream text;
@@ -54,22 +57,33 @@ std::string format_bytes(double bytes) {
   return text.str();
 }
 
-// A flat JSON object written key by key, for scripts.
+// JSON text of a number (null when not finite) and of a string.
+std::string json_number(double value) {
+  if (!std::isfinite(value)) return "null";
+  std::ostringstream text;
+  text << std::setprecision(9) << value;
+  return text.str();
+}
+
+std::string json_string(const std::string& text) {
+  std::string quoted = "\"";
+  for (char c : text) {
+    if (c == '"' || c == '\\') quoted += '\\';
+    if (static_cast<unsigned char>(c) < 0x20) continue;
+    quoted += c;
+  }
+  return quoted + "\"";
+}
+
+// A JSON object written key by key, for scripts: numbers, strings and booleans, and
+// values already rendered as JSON (arrays, objects).
 class JsonObject {
  public:
-  void add(const std::string& key, double value) {
-    std::ostringstream text;
-    if (std::isfinite(value))
-      text << std::setprecision(9) << value;
-    else
-      text << "null";
-    fields_.push_back(quote(key) + ": " + text.str());
-  }
-  void add(const std::string& key, const std::string& value) {
-    fields_.push_back(quote(key) + ": " + quote(value));
-  }
-  void add(const std::string& key, bool value) {
-    fields_.push_back(quote(key) + ": " + (value ? "true" : "false"));
+  void add(const std::string& key, double value) { add_json(key, json_number(value)); }
+  void add(const std::string& key, const std::string& value) { add_json(key, json_string(value)); }
+  void add(const std::string& key, bool value) { add_json(key, value ? "true" : "false"); }
+  void add_json(const std::string& key, const std::string& json) {
+    fields_.push_back(json_string(key) + ": " + json);
   }
 
   void write(const std::string& path) const {
@@ -82,15 +96,6 @@ class JsonObject {
   }
 
  private:
-  static std::string quote(const std::string& text) {
-    std::string quoted = "\"";
-    for (char c : text) {
-      if (c == '"' || c == '\\') quoted += '\\';
-      if (static_cast<unsigned char>(c) < 0x20) continue;
-      quoted += c;
-    }
-    return quoted + "\"";
-  }
   std::vector<std::string> fields_;
 };
 
@@ -433,6 +438,34 @@ int run_train(const std::string& model_path, std::vector<std::string> overrides,
   return result.interrupted ? kExitInterrupted : 0;
 }
 
+// The classification report of `metrics`: printed as a table, and added to `json` as
+// top5_accuracy (with more than 5 classes), macro_f1, micro_f1, per_class and
+// confusion_matrix (rows: the true class). `class_names` names the classes in order;
+// empty: "0", "1", ...
+void report_classification(const ClassificationMetrics& metrics,
+                           const std::vector<std::string>& class_names, JsonObject& json) {
+  const ClassificationReport report = metrics.report(class_names);
+  print_classification_report(std::cout, report);
+  if (report.top_k < report.per_class.size()) json.add("top5_accuracy", report.top_k_accuracy);
+  json.add("macro_f1", report.macro_f1);
+  json.add("micro_f1", report.micro_f1);
+  std::string per_class = "[";
+  for (const ClassMetrics& row : report.per_class)
+    per_class += std::string(per_class.size() > 1 ? ", " : "") +
+                 "{\"name\": " + json_string(row.name) +
+                 ", \"precision\": " + json_number(row.precision) +
+                 ", \"recall\": " + json_number(row.recall) + ", \"f1\": " + json_number(row.f1) +
+                 ", \"support\": " + std::to_string(row.support) + "}";
+  json.add_json("per_class", per_class + "]");
+  std::string matrix = "[";
+  for (const std::vector<size_t>& row : report.confusion_matrix) {
+    matrix += matrix.size() > 1 ? ", [" : "[";
+    for (size_t c = 0; c < row.size(); ++c) matrix += (c ? ", " : "") + std::to_string(row[c]);
+    matrix += "]";
+  }
+  json.add_json("confusion_matrix", matrix + "]");
+}
+
 int run_eval(const std::string& model_path, const std::vector<std::string>& overrides,
              const std::string& weights, const std::string& json_path, bool stream) {
   Session session(model_path, overrides);
@@ -443,14 +476,19 @@ int run_eval(const std::string& model_path, const std::vector<std::string>& over
     throw Error(model_path + ": no [test_set] or [valid_set] section: nothing to evaluate on");
   load_weights(session.model(), weights);
   std::unique_ptr<Dataset> data = session.open(*spec);
-  const EvaluationResult result = session.model().evaluate(*data);
+  Model& model = session.model();
+  std::optional<ClassificationMetrics> metrics;
+  if (model.hasAccuracy()) metrics.emplace(model.outputs().at(0).shape().width, kReportedTopK);
+  const EvaluationResult result = model.evaluate(*data, metrics ? &*metrics : nullptr);
   print_evaluation(session.file.test_set ? "Test" : "Validation", result);
   JsonObject json;
   json.add("command", std::string("eval"));
   json.add("loss", result.loss);
   if (result.has_accuracy) json.add("accuracy", result.accuracy);
   json.add("samples", static_cast<double>(result.samples));
-  json.add("planned_peak_bytes", static_cast<double>(session.model().memory().planned_bytes));
+  // No data set names its classes yet: they are numbered.
+  if (metrics) report_classification(*metrics, {}, json);
+  json.add("planned_peak_bytes", static_cast<double>(model.memory().planned_bytes));
   json.add("peak_rss_kib", static_cast<double>(peak_rss_kib()));
   json.write(json_path);
   return 0;

@@ -7,6 +7,9 @@ documented in src/optim/*_scheduler.h. Where it has none (exponential's continuo
 form, NNTrainer's step form, constant), the rates are that formula, computed here in
 double precision.
 
+reduce_on_plateau follows a metric instead of the iteration: its cases hold the metric
+reported after each epoch and the rate torch's ReduceLROnPlateau gives the next epoch.
+
 Writes tests/golden/schedulers.txt in the case format of tests/support/golden.h:
 
   case NAME                         one scheduler configuration
@@ -15,6 +18,9 @@ Writes tests/golden/schedulers.txt in the case format of tests/support/golden.h:
   tensor base 1:1:1:1               the optimizer's learning_rate
   tensor rates 1:1:1:ITERATIONS     the rate of iterations 0 .. ITERATIONS - 1
   end
+or, for reduce_on_plateau:
+  tensor metrics 1:1:1:EPOCHS       the monitored metric after each epoch
+  tensor rates 1:1:1:EPOCHS         the rate after stepping with that epoch's metric
 """
 import math
 import warnings
@@ -140,6 +146,49 @@ CASES = [
 ]
 
 
+# A loss that falls, stalls, wobbles within the threshold, falls again and stalls.
+LOSS_CURVE = [1.0, 0.8, 0.7, 0.7, 0.69995, 0.71, 0.7, 0.6, 0.6, 0.61, 0.62, 0.6, 0.6, 0.59,
+              0.58, 0.58, 0.58, 0.58, 0.58, 0.58, 0.58, 0.58, 0.58, 0.58, 0.58]
+# An accuracy that rises and stalls.
+ACCURACY_CURVE = [0.5, 0.6, 0.65, 0.65, 0.66, 0.65, 0.66, 0.66, 0.7, 0.7, 0.7, 0.7, 0.71,
+                  0.71, 0.71, 0.71, 0.71, 0.71]
+
+# name, edgetrain properties, the optimizer's rate, the metrics, torch's keyword arguments
+PLATEAU_CASES = [
+    ("plateau_defaults", [], 0.1, LOSS_CURVE * 2, {}),
+    ("plateau_patience1", ["patience=1"], 0.1, LOSS_CURVE, {"patience": 1}),
+    ("plateau_patience0_factor_half", ["patience=0", "factor=0.5"], 0.01, LOSS_CURVE,
+     {"patience": 0, "factor": 0.5}),
+    ("plateau_cooldown_min_lr", ["patience=1", "cooldown=2", "min_lr=0.004", "factor=0.5"], 0.05,
+     LOSS_CURVE, {"patience": 1, "cooldown": 2, "min_lr": 0.004, "factor": 0.5}),
+    ("plateau_threshold_rel", ["patience=1", "threshold=0.05"], 0.1, LOSS_CURVE,
+     {"patience": 1, "threshold": 0.05}),
+    ("plateau_threshold_abs", ["patience=1", "threshold=0.015", "threshold_mode=abs"], 0.1,
+     LOSS_CURVE, {"patience": 1, "threshold": 0.015, "threshold_mode": "abs"}),
+    ("plateau_accuracy_max", ["monitor=val_accuracy", "patience=1", "factor=0.2"], 0.1,
+     ACCURACY_CURVE, {"mode": "max", "patience": 1, "factor": 0.2}),
+    ("plateau_accuracy_abs", ["monitor=accuracy", "patience=2", "threshold=0.02",
+                              "threshold_mode=abs", "cooldown=1"], 0.1, ACCURACY_CURVE,
+     {"mode": "max", "patience": 2, "threshold": 0.02, "threshold_mode": "abs", "cooldown": 1}),
+    ("plateau_own_rate", ["patience=1", "learning_rate=0.3"], 0.1, LOSS_CURVE,
+     {"patience": 1, "lr": 0.3}),
+]
+
+
+def plateau_rates(lr, metrics, arguments):
+    """The optimizer's rate after each ReduceLROnPlateau.step(metric)."""
+    arguments = dict(arguments)
+    lr = arguments.pop("lr", lr)
+    optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=lr)
+    scheduler = lr_scheduler.ReduceLROnPlateau(optimizer, **arguments)
+    rates = []
+    for metric in metrics:
+        optimizer.step()
+        scheduler.step(metric)
+        rates.append(optimizer.param_groups[0]["lr"])
+    return rates
+
+
 def main():
     # SequentialLR restarts the `after` scheduler with step(0), which torch itself warns
     # about; the rates are checked against the formula below regardless.
@@ -156,6 +205,15 @@ def main():
             rates = from_torch
         writer.case(name, edgetrain_type, props, True, [],
                     [("base", torch.tensor([base]), False),
+                     ("rates", torch.tensor(rates, dtype=torch.float64), False)])
+    for name, props, base, metrics, arguments in PLATEAU_CASES:
+        # The metrics as edgetrain reads them, in float32, so that no comparison with the
+        # best differs by the rounding.
+        metrics = torch.tensor(metrics, dtype=torch.float32).tolist()
+        rates = plateau_rates(base, metrics, arguments)
+        writer.case(name, "reduce_on_plateau", props, True, [],
+                    [("base", torch.tensor([base]), False),
+                     ("metrics", torch.tensor(metrics, dtype=torch.float64), False),
                      ("rates", torch.tensor(rates, dtype=torch.float64), False)])
     writer.write()
 
