@@ -445,6 +445,17 @@ TEST_F(ImageFolder, LoaderAugmentsDeterministicallyUnderItsSeed) {
 
   SampleBuffer input(shape.with_batch(4)), label(TensorShape(4, 1, 1, 3));
   std::vector<Tensor> inputs = {input.tensor}, labels = {label.tensor};
+  // Resuming the second epoch at sample 4 (the generator's state before its
+  // start_epoch(), then the position) reads the batch the run read there.
+  DataLoader first_epoch(data, {.batch_size = 4, .seed = 7});
+  first_epoch.start_epoch();
+  DataLoader resumed(data, {.batch_size = 4, .seed = 7});
+  resumed.rng().set_state(first_epoch.rng().state());
+  resumed.start_epoch();
+  resumed.set_position(4);
+  ASSERT_EQ(resumed.next_batch(inputs, labels), 4u);
+  EXPECT_EQ(input.values, first[4]);
+
   DataLoader loader(data, {.batch_size = 4, .seed = 1});
   loader.start_epoch();
   loader.next_batch(inputs, labels);  // makes the per-sample views
