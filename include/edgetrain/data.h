@@ -236,6 +236,9 @@ class SubsetDataset : public Dataset {
   void read(size_t index, std::span<Tensor> inputs, std::span<Tensor> labels) override;
   const std::vector<size_t>& indices() const { return indices_; }
   bool streams() const override { return base_.streams(); }
+  bool augments() const override { return base_.augments(); }
+  void read_augmented(size_t index, std::span<Tensor> inputs, std::span<Tensor> labels,
+                      uint64_t seed) override;
 
  private:
   Dataset& base_;
@@ -262,6 +265,159 @@ class AutoencoderDataset : public Dataset {
   std::unique_ptr<Dataset> base_;
 };
 
+// ---------------------------------------------------------------- image folders
+
+// The images of a folder with one sub-folder per class: class names are the sub-folder
+// names in byte order (class i is the i-th), images the PNG, JPEG and BMP files in them
+// (by extension, any case), in byte order of their paths. Names starting with '.' are
+// ignored, as are other files.
+struct ImageFolderListing {
+  std::string root;
+  std::vector<std::string> classes;
+  std::vector<std::string> files;  // relative to root: "cat/001.png"
+  std::vector<size_t> labels;      // the class of each file
+};
+
+// Throws DataError naming the folder when it is missing or not a folder, holds fewer
+// than two class folders (a classifier needs two), or a class folder holds no image.
+ImageFolderListing list_image_folder(const std::string& root);
+
+// Decodes an image file (PNG, JPEG, BMP, ... whatever stb_image reads) into `channels`
+// (1: grayscale by luminance, (77 R + 150 G + 29 B) / 256 as stb_image computes it; 3:
+// RGB, a gray image repeated), resized to height x width by bilinear interpolation
+// (stb_image_resize's triangle filter, pixel centres at half pixels; when shrinking the
+// triangle widens by the scale, so that every input pixel counts, as in PIL's bilinear
+// resize), as bytes in C:H:W order. Throws DataError naming the file when it cannot
+// be read or decoded, with stb_image's reason, or when channels is not 1 or 3.
+std::vector<uint8_t> load_image_bytes(const std::string& path, size_t channels, size_t height,
+                                      size_t width);
+// Resizes interleaved (H:W:C) bytes as load_image_bytes() does; same size: a copy.
+std::vector<uint8_t> resize_image_bytes(std::span<const uint8_t> pixels, size_t channels,
+                                        size_t height, size_t width, size_t new_height,
+                                        size_t new_width);
+
+// Checks an augmentation's parameters and a normalization against a sample of
+// `channels` x height x width. Throws DataError naming the key (as the model file spells
+// it) and the value: crop_padding or cutout not below the image's size, shift not in
+// [0, 1), flip_probability, brightness, contrast or noise_std not in [0, 1],
+// normalize_mean / normalize_std with neither one value nor one per channel, one given
+// without the other, or a std that is not > 0.
+void check_augmentation(const Augmentation& augmentation, size_t height, size_t width);
+void check_normalization(const Normalization& normalization, size_t channels);
+
+// The steps of an Augmentation on one C:H:W sample (a view: its values change in place), each with
+// its random draws given, so that tests can check them: image(c, y, x) becomes image(c, y - dy, x -
+// dx), 0 where that is outside (a crop of the padded image at offset (pad - dy, pad - dx) is the
+// shift (dy, dx)); the mirror image; a `size` x `size` square of zeros whose top-left corner is
+// (top, left), clipped at the borders.
+void shift_image(Tensor sample, long dy, long dx);
+void flip_image_horizontally(Tensor sample);
+void cut_out_image(Tensor sample, long top, long left, size_t size);
+// Draws and applies every enabled step of `augmentation` in its documented order.
+void augment_image(Tensor sample, const Augmentation& augmentation, Rng& rng);
+// (value - mean[c]) / std[c] on every value of channel c; nothing when not enabled.
+void normalize_image(Tensor sample, const Normalization& normalization);
+
+// The parts of an image folder, as the split file records them. The file is text, one
+// entry a line, '\n' ends a line, fields separated by one space; a path is the rest of
+// its line, so it may hold spaces:
+//
+//   edgetrain-split 1
+//   validation_split 0.1
+//   test_split 0.1
+//   seed 7
+//   class cat
+//   class dog
+//   train cat/001.png
+//   validation dog/004.jpg
+//   test cat/007.png
+//
+// Classes in class order; then one line per image, its part and its path relative to the
+// folder, whose first component is its class. Parts list their images in the order the
+// split gives them.
+struct ImageFolderSplitFile {
+  float validation_split = 0.0f;
+  float test_split = 0.0f;
+  uint64_t seed = 0;
+  std::vector<std::string> classes;
+  std::vector<std::string> train, validation, test;  // relative paths
+};
+
+// Reads a split file; throws DataError naming the file and line on anything it does
+// not expect. Writes one atomically; throws DataError naming the file.
+ImageFolderSplitFile read_split_file(const std::string& path);
+void write_split_file(const ImageFolderSplitFile& split, const std::string& path);
+
+// The split of `listing` that `split` asks for: stratified_split_indices over its
+// labels with ratios {1 - validation - test, validation, test} and the seed.
+ImageFolderSplitFile split_image_folder(const ImageFolderListing& listing,
+                                        const ImageFolderSplit& split);
+
+// The split to use for the folder at `root`: the split file when it exists and was
+// made with the same fractions, seed and classes (the parts stay as they were, even when
+// images were added since); otherwise a new split, written to split.file. Notes on stderr
+// when it replaces a split file, and how many images the file leaves out. Throws
+// DataError as list_image_folder() and read_split_file() do.
+ImageFolderSplitFile load_or_make_split(const std::string& root, const ImageFolderSplit& split);
+
+// Images of a folder of class folders as a classification data set: the label is the
+// one-hot class. Every image is decoded at construction, converted and resized to the
+// model's input (channels x height x width) and kept as bytes: a small data set costs
+// C x H x W bytes per image in memory (1,000 32x32 RGB images: 3 MiB) and each read only
+// converts bytes to floats, pixel / 255, then augments (read_augmented(), when an
+// augmentation is set) and normalizes. Decoding lazily would keep the full-size files'
+// pixels out of memory, but pay the decode and resize on every read, every epoch.
+class ImageFolderDataset : public Dataset {
+ public:
+  struct Options {
+    // Images that do not decode are skipped (skipped() lists them) instead of failing.
+    bool skip_corrupt = false;
+    Augmentation augmentation = {};  // applied by read_augmented(), for a training set
+    Normalization normalization = {};
+  };
+
+  // The images of `listing` (all of a folder, or a part of it) for a model input of
+  // `input_sample_shape` (batch 1; C is 1 or 3) and a loss taking `num_classes` values
+  // (0: a model without a loss; unchecked). Throws DataError naming the folder when
+  // num_classes is not the number of classes (both numbers in the message), a file does
+  // not decode (naming it) unless skip_corrupt, or the options do not fit the input
+  // (check_augmentation(), check_normalization()).
+  ImageFolderDataset(ImageFolderListing listing, const TensorShape& input_sample_shape,
+                     size_t num_classes, Options options);
+  // Every image of the folder at `root` (list_image_folder()).
+  ImageFolderDataset(const std::string& root, const TensorShape& input_sample_shape,
+                     size_t num_classes, Options options)
+      : ImageFolderDataset(list_image_folder(root), input_sample_shape, num_classes,
+                           std::move(options)) {}
+
+  size_t size() const override { return labels_.size(); }
+  // Throws DataError when the views do not fit the input shape and the classes.
+  void read(size_t index, std::span<Tensor> inputs, std::span<Tensor> labels) override;
+  bool augments() const override { return options_.augmentation.enabled(); }
+  void read_augmented(size_t index, std::span<Tensor> inputs, std::span<Tensor> labels,
+                      uint64_t seed) override;
+
+  const std::vector<std::string>& classes() const { return classes_; }
+  // The files read, relative to the root, and their classes (skipped files left out).
+  const std::vector<std::string>& files() const { return files_; }
+  const std::vector<size_t>& class_labels() const { return labels_; }
+  // The files skipped by skip_corrupt: the message of each one's DataError, which names it.
+  const std::vector<std::string>& skipped() const { return skipped_; }
+
+ private:
+  // Writes sample `index` as pixel / 255, augmented with `rng` when it is given.
+  void read_sample(size_t index, std::span<Tensor> inputs, std::span<Tensor> labels, Rng* rng);
+
+  std::string root_;
+  std::vector<std::string> classes_;
+  std::vector<std::string> files_;
+  std::vector<size_t> labels_;
+  TensorShape sample_shape_;
+  Options options_;
+  std::vector<uint8_t> pixels_;  // size() * C * H * W, C:H:W per image
+  std::vector<std::string> skipped_;
+};
+
 // Splits 0..n-1 into ratios.size() parts: shuffles with `seed`, then gives part p > 0
 // floor(ratios[p] * n) indices and the first part the rest, so {0.8, 0.2} of 10 is 8 and 2
 // and {0, 0.25} of 10 is 8 and 2. Each part lists its indices in shuffled order.
@@ -285,7 +441,10 @@ std::vector<std::vector<size_t>> stratified_split_indices(std::span<const size_t
 //
 // The order of each epoch is a Fisher-Yates shuffle drawn from the loader's own Rng, so
 // it follows from the seed, and from rng().state() saved before start_epoch() when a
-// checkpoint is resumed. Reading allocates nothing after the first batch.
+// checkpoint is resumed. Reading allocates nothing after the first batch. A dataset that
+// augments() varies each sample with a seed mixed from one drawn at start_epoch() and the
+// sample's position in the epoch: the same batches with or without prefetch, and after a
+// resume.
 //
 // With prefetch, next_batch() hands out the batch a worker thread read into a staging
 // buffer while the caller trained on the previous one, and sets the worker on the next.
@@ -308,6 +467,8 @@ class DataLoader {
     // the dataset streams from a file (Dataset::streams()). The dataset's read() must
     // then be safe on another thread, reading nothing the caller changes meanwhile.
     std::optional<bool> prefetch = std::nullopt;
+    // false: read samples unvaried even from a dataset that augments(), for evaluation.
+    bool augment = true;
   };
 
   // `data` must outlive the loader. Throws DataError when batch_size is 0.
@@ -339,6 +500,7 @@ class DataLoader {
  private:
   class Prefetcher;
 
+  bool augments() const { return options_.augment && data_.augments(); }
   // Makes the per-sample views of the batch tensors when they are not those of last time.
   void bind(std::span<const Tensor> inputs, std::span<const Tensor> labels);
   // The samples of the batch starting at `position`: 0 at the end of the epoch.
@@ -354,6 +516,9 @@ class DataLoader {
   Rng rng_;
   // Sample indices; 32 bits, half the memory of size_t (234 KiB less for 60,000 samples).
   std::vector<uint32_t> order_;
+  // With augmentation, drawn from rng_ by start_epoch() after the shuffle; sample
+  // `position` of the epoch is augmented with a seed mixed from it and the position.
+  uint64_t augment_seed_ = 0;
   size_t position_ = 0;
   bool started_ = false;
   // The batch tensors the views were made from, and the views: sample b's input views
@@ -367,8 +532,10 @@ class DataLoader {
 
 // Opens the dataset a DatasetSpec describes, for a single-input model taking
 // `input_sample_shape` (batch 1) and a loss taking `label_size` values per sample:
-// "idx" (images, labels), "csv" (path; default CsvDataset options) or "file" (path; raw
-// float32). With spec.target_is_input, an AutoencoderDataset over idx images alone or
+// "idx" (images, labels), "csv" (path; default CsvDataset options), "file" (path; raw
+// float32) or "image_folder" (an ImageFolderDataset of spec.part of the folder's split,
+// load_or_make_split(); the augmentation on the training part only; skipped files are
+// reported on stderr). With spec.target_is_input, an AutoencoderDataset over idx images alone or
 // over csv / file samples of input values only, and label_size must equal the input's
 // size. Checks the data against the model now. validation_split is left to the
 // caller (split_indices). Throws DataError, beginning with spec.origin when it is set;

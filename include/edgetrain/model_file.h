@@ -13,7 +13,10 @@
 //   [LearningRateScheduler]  Type = constant | exponential | step | cosine | linear |
 //                            warmup, and its properties
 //   [train_set], [valid_set], [test_set]
-//                            Type = file (path), idx (images, labels) or csv (path);
+//                            Type = file (path), idx (images, labels), csv (path) or
+//                            image_folder (path; on [train_set] validation_split,
+//                            test_split, seed, split_file, augment and its keys;
+//                            skip_corrupt, normalize_mean, normalize_std);
 //                            target = input (the label is the input: autoencoders);
 //                            validation_split on [train_set]; stream = true
 //                            (read samples from the file as needed: idx, file) and

@@ -21,6 +21,15 @@ bool same_views(std::span<const Tensor> a, std::span<const Tensor> b) {
   });
 }
 
+// The seed of the sample at `position` of an epoch: splitmix64's finalizer over the
+// epoch's seed and the position, so that neighbouring positions get unrelated seeds.
+uint64_t sample_seed(uint64_t epoch_seed, size_t position) {
+  uint64_t z = epoch_seed + 0x9e3779b97f4a7c15ull * (static_cast<uint64_t>(position) + 1);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
 }  // namespace
 
 // The worker thread and its staging buffer. One job at a time: read a batch of the
@@ -212,6 +221,9 @@ void DataLoader::start_epoch() {
   std::iota(order_.begin(), order_.end(), uint32_t{0});
   if (options_.shuffle)
     for (size_t i = order_.size(); i > 1; --i) std::swap(order_[i - 1], order_[rng_.below(i)]);
+  // Drawn only when it is used, so that the shuffles of datasets that do not augment
+  // stay what they were.
+  if (augments()) augment_seed_ = rng_.next_u64();
   position_ = 0;
   started_ = true;
 }
@@ -252,8 +264,14 @@ void DataLoader::bind(std::span<const Tensor> inputs, std::span<const Tensor> la
 void DataLoader::read_sample(size_t position, size_t slot, std::span<Tensor> input_views,
                              std::span<Tensor> label_views) {
   const size_t inputs = bound_inputs_.size(), labels = bound_labels_.size();
-  data_.read(order_[position + slot], input_views.subspan(slot * inputs, inputs),
-             label_views.subspan(slot * labels, labels));
+  const size_t index = order_[position + slot];
+  const std::span<Tensor> sample_inputs = input_views.subspan(slot * inputs, inputs);
+  const std::span<Tensor> sample_labels = label_views.subspan(slot * labels, labels);
+  if (augments())
+    data_.read_augmented(index, sample_inputs, sample_labels,
+                         sample_seed(augment_seed_, position + slot));
+  else
+    data_.read(index, sample_inputs, sample_labels);
 }
 
 size_t DataLoader::next_batch(std::span<const Tensor> inputs, std::span<const Tensor> labels) {

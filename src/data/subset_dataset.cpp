@@ -17,4 +17,10 @@ void SubsetDataset::read(size_t index, std::span<Tensor> inputs, std::span<Tenso
   base_.read(indices_[index], inputs, labels);
 }
 
+void SubsetDataset::read_augmented(size_t index, std::span<Tensor> inputs, std::span<Tensor> labels,
+                                   uint64_t seed) {
+  ET_ASSERT(index < indices_.size(), "sample index out of range");
+  base_.read_augmented(indices_[index], inputs, labels, seed);
+}
+
 }  // namespace edgetrain

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <map>
+#include <tuple>
 
 #include "edgetrain/error.h"
 #include "edgetrain/properties.h"
@@ -443,13 +444,17 @@ class ModelFileReader {
           "learning rate scheduler"));
   }
 
-  DatasetSpec read_dataset(const Section& section, bool is_train_set) const {
+  // `model_seed` is the image_folder split's seed when the section sets none.
+  DatasetSpec read_dataset(const Section& section, bool is_train_set, uint64_t model_seed) const {
     DatasetSpec spec;
     spec.origin = section.where;
     const Setting& type = require_type(section);
     spec.type = at(type.where, [&] {
-      return parse_choice(type.value, {"file", "idx", "csv"}, "[" + section.name + "]", "type");
+      return parse_choice(type.value, {"file", "idx", "csv", "image_folder"},
+                          "[" + section.name + "]", "type");
     });
+    if (spec.type == "image_folder")
+      return read_image_folder(section, is_train_set, spec, model_seed);
     for (const Setting& setting : section.settings) {
       if (setting.key == "type") continue;
       if (setting.key == "path") {
@@ -513,14 +518,166 @@ class ModelFileReader {
     return spec;
   }
 
+  // Type = image_folder. On [train_set]: the split, the augmentation and the
+  // normalization; on [valid_set] and [test_set]: the whole folder, normalized.
+  DatasetSpec read_image_folder(const Section& section, bool is_train_set, DatasetSpec spec,
+                                uint64_t model_seed) const {
+    const std::string owner = "[" + section.name + "]";
+    spec.part = is_train_set ? DatasetSpec::Part::train : DatasetSpec::Part::all;
+    // The augmentation steps `augment` lists, and the keys that tune each one.
+    const std::map<std::string, std::string> step_of_key = {
+        {"crop_padding", "crop"},     {"flip_probability", "flip"}, {"shift", "shift"},
+        {"brightness", "brightness"}, {"contrast", "contrast"},     {"noise_std", "noise"},
+        {"cutout", "cutout"}};
+    std::vector<std::string> steps;
+    const Setting* augment = section.find("augment");
+    if (augment != nullptr) {
+      if (!is_train_set)
+        fail(augment->where,
+             "augment is for [train_set]: validation and test images are not "
+             "augmented");
+      for (const std::string& step : split_list(augment->value))
+        steps.push_back(at(augment->where, [&] {
+          return parse_choice(
+              step, {"crop", "flip", "shift", "brightness", "contrast", "noise", "cutout"}, owner,
+              "augment");
+        }));
+    }
+    // Defaults of the listed steps; keys below replace them.
+    Augmentation& augmentation = spec.augmentation;
+    for (const std::string& step : steps) {
+      if (step == "crop") augmentation.crop_padding = 4;
+      if (step == "flip") augmentation.flip_probability = 0.5f;
+      if (step == "shift") augmentation.shift = 0.1f;
+      if (step == "brightness") augmentation.brightness = 0.2f;
+      if (step == "contrast") augmentation.contrast = 0.2f;
+      if (step == "noise") augmentation.noise_std = 0.05f;
+      if (step == "cutout") augmentation.cutout = 8;
+    }
+    spec.split.seed = model_seed;
+    for (const Setting& setting : section.settings) {
+      const std::string& key = setting.key;
+      const std::string& value = setting.value;
+      auto train_set_only = [&] {
+        if (!is_train_set)
+          fail(setting.where, "'" + key +
+                                  "' is for [train_set] (Type = image_folder), whose "
+                                  "split gives the validation and test sets");
+      };
+      if (key == "type" || key == "augment") continue;
+      if (key == "path") {
+        spec.path = resolve_path(setting);
+      } else if (key == "skip_corrupt") {
+        spec.skip_corrupt = at(setting.where, [&] { return parse_bool(value, owner, key); });
+      } else if (key == "validation_split" || key == "test_split") {
+        train_set_only();
+        (key == "validation_split" ? spec.split.validation : spec.split.test) =
+            at(setting.where, [&] { return parse_fraction(value, owner, key); });
+      } else if (key == "seed") {
+        train_set_only();
+        spec.split.seed = static_cast<uint64_t>(
+            at(setting.where, [&] { return parse_count(value, owner, key); }));
+      } else if (key == "split_file") {
+        train_set_only();
+        spec.split.file = resolve_path(setting);
+      } else if (step_of_key.contains(key)) {
+        train_set_only();
+        const std::string& step = step_of_key.at(key);
+        if (std::find(steps.begin(), steps.end(), step) == steps.end())
+          fail(setting.where, "'" + key + "' tunes the augmentation step '" + step +
+                                  "', which 'augment' does not list (augment = " +
+                                  (augment ? augment->value : std::string("not set")) + ")");
+        at(setting.where, [&] {
+          if (key == "crop_padding") augmentation.crop_padding = parse_positive(value, owner, key);
+          if (key == "cutout") augmentation.cutout = parse_positive(value, owner, key);
+          if (key == "flip_probability")
+            augmentation.flip_probability = parse_unit_interval(value, owner, key);
+          if (key == "shift") augmentation.shift = parse_fraction(value, owner, key);
+          if (key == "brightness") augmentation.brightness = parse_unit_interval(value, owner, key);
+          if (key == "contrast") augmentation.contrast = parse_unit_interval(value, owner, key);
+          if (key == "noise_std") augmentation.noise_std = parse_unit_interval(value, owner, key);
+        });
+      } else if (key == "normalize_mean" || key == "normalize_std") {
+        std::vector<float>& values =
+            key == "normalize_mean" ? spec.normalization.mean : spec.normalization.std;
+        for (const std::string& item : split_list(value))
+          values.push_back(at(setting.where, [&] {
+            return key == "normalize_mean" ? parse_float(item, owner, key)
+                                           : parse_positive_float(item, owner, key);
+          }));
+        if (values.empty()) fail(setting.where, "'" + key + "' has no values");
+      } else {
+        fail(setting.where,
+             "unknown key '" + key + "' in " + owner + " (Type = image_folder takes: type, path, " +
+                 (is_train_set ? "validation_split, test_split, seed, split_file, augment, "
+                                 "crop_padding, flip_probability, shift, brightness, contrast, "
+                                 "noise_std, cutout, "
+                               : "") +
+                 "skip_corrupt, normalize_mean, normalize_std)");
+      }
+    }
+    if (spec.path.empty()) fail(section.where, owner + " Type = image_folder needs 'path'");
+    if (spec.split.validation + spec.split.test >= 1.0f)
+      fail(section.where, owner + " validation_split + test_split = " +
+                              std::to_string(spec.split.validation + spec.split.test) +
+                              " leaves no training images; keep their sum below 1");
+    if (spec.normalization.mean.empty() != spec.normalization.std.empty())
+      fail(section.where,
+           owner + " sets " +
+               (spec.normalization.mean.empty() ? "normalize_std" : "normalize_mean") +
+               " without " +
+               (spec.normalization.mean.empty() ? "normalize_mean" : "normalize_std") +
+               "; give both");
+    return spec;
+  }
+
+  // The validation and test parts of an image_folder [train_set]'s split, as the data
+  // sets [valid_set] and [test_set] would give; the split file's default; and
+  // the training normalization for image_folder validation and test sections without one.
+  void complete_image_folder_sets(ModelFile& file) const {
+    if (!file.train_set || file.train_set->type != "image_folder") return;
+    DatasetSpec& train = *file.train_set;
+    if (train.split.file.empty()) {
+      // Beside the run's other files: the weights, or else the model file.
+      std::filesystem::path stem = file.trainer.save_path.empty()
+                                       ? std::filesystem::path(path_)
+                                       : std::filesystem::path(file.trainer.save_path);
+      train.split.file = stem.replace_extension().string() + ".split.txt";
+    }
+    const Section& section = *fixed_section("train_set");
+    for (auto [part, target, name, key] :
+         {std::tuple{DatasetSpec::Part::validation, &file.valid_set, "valid_set",
+                     "validation_split"},
+          std::tuple{DatasetSpec::Part::test, &file.test_set, "test_set", "test_split"}}) {
+      const float fraction =
+          part == DatasetSpec::Part::validation ? train.split.validation : train.split.test;
+      if (fraction > 0.0f) {
+        if (target->has_value())
+          fail(section.find(key)->where,
+               std::string(key) + " and a [" + name + "] section (" + (*target)->origin +
+                   ") both give the " +
+                   (part == DatasetSpec::Part::validation ? "validation" : "test") +
+                   " data; keep one");
+        DatasetSpec derived = train;
+        derived.part = part;
+        derived.augmentation = Augmentation{};
+        *target = derived;
+      } else if (target->has_value() && (*target)->type == "image_folder" &&
+                 !(*target)->normalization.enabled()) {
+        (*target)->normalization = train.normalization;
+      }
+    }
+  }
+
   void read_datasets(ModelFile& file) const {
     if (const Section* section = fixed_section("train_set"))
-      file.train_set = read_dataset(*section, true);
+      file.train_set = read_dataset(*section, true, file.model->seed());
     if (const Section* section = fixed_section("valid_set"))
-      file.valid_set = read_dataset(*section, false);
+      file.valid_set = read_dataset(*section, false, file.model->seed());
     if (const Section* section = fixed_section("test_set"))
-      file.test_set = read_dataset(*section, false);
+      file.test_set = read_dataset(*section, false, file.model->seed());
     if (const Section* section = fixed_section("dataset")) read_old_dataset_section(*section, file);
+    complete_image_folder_sets(file);
     if (file.train_set && file.train_set->validation_split > 0.0f && file.valid_set)
       fail(fixed_section("train_set")->find("validation_split")->where,
            "validation_split and a validation set (" + file.valid_set->origin +

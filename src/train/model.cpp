@@ -307,7 +307,8 @@ EvaluationResult Model::evaluate(Dataset& data, ClassificationMetrics* metrics) 
         "evaluate() with classification metrics needs a loss whose label marks classes");
   const std::vector<Tensor> batch_inputs = inputs();
   const std::vector<Tensor> batch_labels = labels();
-  DataLoader loader(data, {.batch_size = batch_size_, .shuffle = false, .drop_last = false});
+  DataLoader loader(
+      data, {.batch_size = batch_size_, .shuffle = false, .drop_last = false, .augment = false});
   loader.start_epoch();
   EvaluationResult result;
   double loss_sum = 0.0;

@@ -125,11 +125,13 @@ struct Session {
   std::unique_ptr<Dataset> open(const DatasetSpec& spec) const {
     if (!stream || spec.stream) return open_dataset(spec, input_shape, label_size);
     DatasetSpec streamed = spec;
-    // CSV rows have no fixed size to read at an offset: csv stays in memory.
-    streamed.stream = to_lower(spec.type) != "csv";
+    // CSV rows have no fixed size to read at an offset, and image folders are decoded
+    // once, when opened: both stay in memory.
+    const std::string type = to_lower(spec.type);
+    streamed.stream = type != "csv" && type != "image_folder";
     if (!streamed.stream)
-      std::cerr << "edgetrain: --stream: " << spec.origin << ": csv data sets are read into memory"
-                << std::endl;
+      std::cerr << "edgetrain: --stream: " << spec.origin << ": " << type
+                << " data sets are read into memory" << std::endl;
     return open_dataset(streamed, input_shape, label_size);
   }
 };
@@ -494,11 +496,51 @@ int run_eval(const std::string& model_path, const std::vector<std::string>& over
   return 0;
 }
 
+// The [train_set] of a model trained on an image folder, else null.
+const DatasetSpec* image_folder_set(const Session& session) {
+  const std::optional<DatasetSpec>& spec = session.file.train_set;
+  return spec && to_lower(spec->type) == "image_folder" ? &*spec : nullptr;
+}
+
+// The class names of a model trained on an image folder, as its split file recorded them
+// in training, else the folder's class folders; empty for other data sets, whose classes
+// have only numbers, and when neither the split file nor the folder is there (a model
+// copied without them).
+std::vector<std::string> class_names(const Session& session) {
+  const DatasetSpec* spec = image_folder_set(session);
+  if (spec == nullptr) return {};
+  std::error_code error;
+  if (std::filesystem::exists(spec->split.file, error))
+    return read_split_file(spec->split.file).classes;
+  if (std::filesystem::is_directory(spec->path, error))
+    return list_image_folder(spec->path).classes;
+  return {};
+}
+
+bool is_image_file(const std::string& path) {
+  const std::string extension = to_lower(std::filesystem::path(path).extension().string());
+  return extension == ".png" || extension == ".jpg" || extension == ".jpeg" || extension == ".bmp";
+}
+
 // Reads one sample: numbers separated by commas/whitespace (.csv, .txt), an IDX image
-// file (with --index), or raw float32 values.
+// file (with --index), an image (.png, .jpg, .jpeg, .bmp: converted and resized to the
+// input as an image_folder data set does, and normalized as its [train_set] says), or
+// raw float32 values.
 std::vector<float> read_input(const std::string& path, std::optional<size_t> index_option,
                               const Session& session) {
   const size_t size = session.input_shape.size();
+  if (is_image_file(path) && !index_option) {
+    const TensorShape& shape = session.input_shape;
+    const std::vector<uint8_t> pixels =
+        load_image_bytes(path, shape.channel, shape.height, shape.width);
+    std::vector<float> values(pixels.begin(), pixels.end());
+    for (float& value : values) value /= 255.0f;
+    if (const DatasetSpec* spec = image_folder_set(session)) {
+      check_normalization(spec->normalization, shape.channel);
+      normalize_image(Tensor(values.data(), shape), spec->normalization);
+    }
+    return values;
+  }
   // By the file's name ("t10k-images-idx3-ubyte.gz"), not by the folders it is in.
   const bool idx = std::filesystem::path(path).filename().string().find("idx") != std::string::npos;
   if (index_option && !idx)
@@ -569,9 +611,19 @@ int run_predict(const std::string& model_path, const std::vector<std::string>& o
   }
   const size_t best =
       static_cast<size_t>(std::max_element(scores.begin(), scores.end()) - scores.begin());
-  std::cout << "class " << best << " (" << std::fixed << std::setprecision(4) << scores[best]
-            << ")\n";
-  for (size_t i = 0; i < scores.size(); ++i) std::cout << "  " << i << ": " << scores[i] << "\n";
+  const std::vector<std::string> names = class_names(session);
+  if (!names.empty() && names.size() != scores.size())
+    throw Error(session.file.path + ": the model has " + std::to_string(scores.size()) +
+                " outputs but its image folder " + std::to_string(names.size()) + " classes");
+  std::cout << std::fixed << std::setprecision(4);
+  if (names.empty()) {
+    std::cout << "class " << best << " (" << scores[best] << ")\n";
+    for (size_t i = 0; i < scores.size(); ++i) std::cout << "  " << i << ": " << scores[i] << "\n";
+  } else {
+    std::cout << "class " << names[best] << " (" << scores[best] << ")\n";
+    for (size_t i = 0; i < scores.size(); ++i)
+      std::cout << "  " << i << " " << names[i] << ": " << scores[i] << "\n";
+  }
   return 0;
 }
 
@@ -653,7 +705,8 @@ int run(int argc, char** argv) {
   predict->add_option("--weights", weights, "weights or checkpoint file")->required();
   predict
       ->add_option("--input", input_path,
-                   "a .csv/.txt of numbers, raw float32, or an IDX image file")
+                   "a .csv/.txt of numbers, an image (.png, .jpg, .bmp), raw float32, or an "
+                   "IDX image file")
       ->required();
   predict->add_option("--index", index, "which image of an IDX file");
 

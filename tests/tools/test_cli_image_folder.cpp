@@ -1,0 +1,151 @@
+// The command line on an image folder, end to end: train a tiny classifier for one epoch
+// (validating on the split's validation part), evaluate it on the saved test part, and
+// predict an image's class by name.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "edgetrain/data.h"
+#include "edgetrain/rng.h"
+#include "support/data_files.h"
+#include "support/image_files.h"
+
+namespace edgetrain::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* kModelIni = R"([Model]
+Loss = cross
+Epochs = 1
+Batch_Size = 8
+Save_Path = run/colours.bin
+seed = 4
+
+[Optimizer]
+Type = adam
+Learning_rate = 0.05
+
+[train_set]
+Type = image_folder
+path = colours
+validation_split = 0.2
+test_split = 0.2
+augment = flip, crop
+crop_padding = 1
+normalize_mean = 0.5
+normalize_std = 0.5
+
+[input]
+Type = input
+Input_Shape = 3:8:8
+Flatten = true
+
+[out]
+Type = fully_connected
+Unit = 3
+Activation = softmax
+)";
+
+struct CliRun {
+  int exit_code = -1;
+  std::string out, err;
+};
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::string quoted(const std::string& text) { return "'" + text + "'"; }
+
+// Runs the CLI (under the cross build's emulator, if any) with its output in files.
+CliRun run_cli(const std::string& dir, const std::vector<std::string>& args) {
+  std::string command;
+#ifdef EDGETRAIN_CLI_EMULATOR
+  command += std::string(EDGETRAIN_CLI_EMULATOR) + " ";
+#endif
+  command += quoted(EDGETRAIN_CLI);
+  for (const std::string& arg : args) command += " " + quoted(arg);
+  command += " >" + quoted(dir + "cli.out") + " 2>" + quoted(dir + "cli.err");
+  CliRun run;
+  const int status = std::system(command.c_str());
+  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  run.out = read_text(dir + "cli.out");
+  run.err = read_text(dir + "cli.err");
+  return run;
+}
+
+// 8x8 RGB images, mostly one colour with noise: red, green or blue by class.
+void write_colour_image(const std::string& path, size_t colour, Rng& rng) {
+  std::vector<uint8_t> pixels;
+  for (size_t p = 0; p < 64; ++p)
+    for (size_t c = 0; c < 3; ++c)
+      pixels.push_back(static_cast<uint8_t>(c == colour ? rng.uniform(150.0f, 255.0f)
+                                                        : rng.uniform(0.0f, 80.0f)));
+  if (path.ends_with(".png"))
+    write_png(path, 8, 8, 3, pixels);
+  else
+    write_jpeg(path, 8, 8, pixels, 90);
+}
+
+TEST(CliImageFolder, TrainsEvaluatesOnTheSavedTestSplitAndPredictsClassNames) {
+  const std::string dir = fresh_temp_dir();
+  write_text(dir + "model.ini", kModelIni);
+  Rng rng(1);
+  const char* names[] = {"blue", "green", "red"};
+  const size_t colours[] = {2, 1, 0};
+  for (size_t k = 0; k < 3; ++k)
+    for (size_t i = 0; i < 10; ++i)
+      write_colour_image(
+          dir + "colours/" + names[k] + "/" + std::to_string(i) + (i % 2 ? ".jpg" : ".png"),
+          colours[k], rng);
+
+  const CliRun train = run_cli(dir, {"train", dir + "model.ini", "--no-progress"});
+  ASSERT_EQ(train.exit_code, 0) << train.out << train.err;
+  EXPECT_NE(train.out.find("Training on 18 samples, validating on 6"), std::string::npos)
+      << train.out;
+  EXPECT_NE(train.out.find("Test Loss"), std::string::npos) << train.out;
+  const std::string split_path = dir + "run/colours.split.txt";
+  const ImageFolderSplitFile split = read_split_file(split_path);
+  EXPECT_EQ(split.classes, (std::vector<std::string>{"blue", "green", "red"}));
+  EXPECT_EQ(split.test.size(), 6u);
+
+  // eval reads the saved split, even after the folder has grown.
+  write_colour_image(dir + "colours/red/extra.png", 0, rng);
+  const CliRun eval =
+      run_cli(dir, {"eval", dir + "model.ini", "--weights", dir + "run/colours.bin"});
+  ASSERT_EQ(eval.exit_code, 0) << eval.out << eval.err;
+  EXPECT_NE(eval.out.find("(6 samples)"), std::string::npos) << eval.out;
+  EXPECT_EQ(read_split_file(split_path).test, split.test);
+
+  // predict prints class names for an image file.
+  const CliRun predict =
+      run_cli(dir, {"predict", dir + "model.ini", "--weights", dir + "run/colours.bin", "--input",
+                    dir + "colours/red/0.png"});
+  ASSERT_EQ(predict.exit_code, 0) << predict.out << predict.err;
+  EXPECT_TRUE(
+      std::regex_search(predict.out, std::regex(R"(^class (blue|green|red) \([0-9.]+\)\n)")))
+      << predict.out;
+  for (const char* row : {"\n  0 blue: ", "\n  1 green: ", "\n  2 red: "})
+    EXPECT_NE(predict.out.find(row), std::string::npos) << predict.out;
+
+  // A model whose output does not match the classes fails naming both numbers.
+  const CliRun mismatch = run_cli(dir, {"train", dir + "model.ini", "--set", "out.unit=4"});
+  EXPECT_EQ(mismatch.exit_code, 1);
+  EXPECT_NE(mismatch.err.find("3 classes (blue, green, red) but the model's output has 4 units"),
+            std::string::npos)
+      << mismatch.err;
+}
+
+}  // namespace
+}  // namespace edgetrain::testing
