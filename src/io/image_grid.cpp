@@ -128,6 +128,7 @@ void draw_text(std::vector<uint8_t>& canvas, size_t width, size_t channels, cons
     float x, y, z;
     unsigned char colour[4];
   };
+  static_assert(sizeof(Vertex) == 16, "stb_easy_font writes 16-byte vertices");
   std::vector<Vertex> vertices(shown.size() * 300 / sizeof(Vertex) + 4);
   const int quads = stb_easy_font_print(0.0f, 0.0f, shown.data(), nullptr, vertices.data(),
                                         static_cast<int>(vertices.size() * sizeof(Vertex)));
