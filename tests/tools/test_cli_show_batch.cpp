@@ -272,7 +272,7 @@ TEST_F(CliShowBatch, IdxImagesArePlainAndLabelledByIndex) {
   }
 }
 
-TEST_F(CliShowBatch, Errors) {
+TEST_F(CliShowBatch, ErrorsAndHelp) {
   write_text(dir_ + "no_train.ini", R"([Model]
 Loss = cross
 [input]
@@ -290,6 +290,8 @@ Unit = 3
                "flat.ini: the model's input is 1:1:64, not an image; show-batch needs");
   expect_error({"show-batch", "model.ini", "-o", "no/such/dir/batch.png"}, "no/such/dir/batch.png");
   EXPECT_EQ(run_cli(dir_, {"show-batch", "model.ini", "--count", "0"}).exit_code, 2);
+  const CliRun help = succeed({"show-batch", "--help"});
+  EXPECT_NE(help.out.find("--seed"), std::string::npos) << help.out;
 }
 
 }  // namespace
