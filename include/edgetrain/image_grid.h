@@ -4,11 +4,13 @@
 //   edgetrain::ImageLayout layout{.channels = 1, .height = 28, .width = 28};
 //   edgetrain::write_image_grid("samples.png", images, 64, layout);
 //   edgetrain::write_image_pairs("recon.png", originals, reconstructions, 32, layout);
+//   edgetrain::write_labeled_image_grid("batch.png", images, 16, layout, class_names);
 #pragma once
 
 #include <cstddef>
 #include <span>
 #include <string>
+#include <vector>
 
 namespace edgetrain {
 
@@ -37,5 +39,22 @@ void write_image_grid(const std::string& path, std::span<const float> images, si
 void write_image_pairs(const std::string& path, std::span<const float> originals,
                        std::span<const float> reconstructions, size_t count,
                        const ImageLayout& layout);
+
+// Tiles narrower than this are scaled up by a whole factor in labeled grids, so that a
+// label of a few characters fits under them and small images (28 x 28) can be seen.
+inline constexpr size_t kLabeledTileMinWidth = 48;
+// The height of the white strip under each image of a labeled grid: stb_easy_font's
+// line (12 pixels) and one pixel above and below it.
+inline constexpr size_t kLabelStripHeight = 14;
+
+// As write_image_grid, with labels[i] written in black on a white strip under image i
+// (stb_easy_font's glyphs: printable ASCII; other bytes show as '?'). Each image is
+// scaled up by the smallest whole factor (nearest pixel) that makes it at least
+// kLabeledTileMinWidth wide, and a tile is as wide as that or as the longest label and
+// a pixel either side of it, whichever is wider, the image and label centred in it.
+// Throws Error naming `path` as write_image_grid does, and when there is not one label
+// per image.
+void write_labeled_image_grid(const std::string& path, std::span<const float> images, size_t count,
+                              const ImageLayout& layout, const std::vector<std::string>& labels);
 
 }  // namespace edgetrain

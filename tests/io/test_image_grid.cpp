@@ -1,5 +1,5 @@
 // PNG grids, read back with stb_image: size, tile placement, separators, pairs, RGB,
-// clamping, and errors naming the file.
+// clamping, labels under the tiles, and errors naming the file.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -18,8 +18,10 @@
 #pragma GCC diagnostic ignored "-Wextra"
 #pragma GCC diagnostic ignored "-Wsign-compare"
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+#pragma GCC diagnostic ignored "-Wunused-function"
 #define STB_IMAGE_IMPLEMENTATION
 #define STB_IMAGE_STATIC
+#include <stb/stb_easy_font.h>
 #include <stb/stb_image.h>
 #pragma GCC diagnostic pop
 
@@ -152,6 +154,71 @@ TEST_F(PngGrid, ReplacesAnExistingFile) {
             1);  // no temp file
 }
 
+// Pixels of tile `tile`'s label strip (in a grid of one row, 1-pixel separators) that
+// are text: black.
+size_t text_pixels(const Png& png, int tile, int tile_width, int image_height) {
+  size_t count = 0;
+  const int left = 1 + tile * (tile_width + 1), top = 1 + image_height;
+  for (int y = top; y < top + static_cast<int>(kLabelStripHeight); ++y)
+    for (int x = left; x < left + tile_width; ++x) count += png.at(x, y) == 0;
+  return count;
+}
+
+TEST_F(PngGrid, LabelsAreTextOnAWhiteStripUnderScaledUpImages) {
+  // Three 4x4 images (0.5 gray, with one white pixel at (0, 0)), scaled 12 times to 48.
+  std::vector<float> images(3 * 16, 0.5f);
+  for (size_t i = 0; i < 3; ++i) images[i * 16] = 1.0f;
+  const std::vector<std::string> labels = {"cat", "", "\xc3\xa9t\x01"};
+  write_labeled_image_grid(path("labels.png"), images, 3,
+                           {.channels = 1, .height = 4, .width = 4, .columns = 3}, labels);
+  const Png png = read_png(path("labels.png"));
+  ASSERT_EQ(png.channels, 1);
+  ASSERT_EQ(png.width, 1 + 3 * (48 + 1));
+  ASSERT_EQ(png.height, 1 + 48 + static_cast<int>(kLabelStripHeight) + 1);
+  // Nearest-pixel scaling: the white pixel covers 12 x 12.
+  EXPECT_EQ(png.at(1, 1), 255);
+  EXPECT_EQ(png.at(12, 12), 255);
+  EXPECT_EQ(png.at(13, 1), 128);
+  EXPECT_EQ(png.at(1, 13), 128);
+  EXPECT_EQ(png.at(48, 48), 128);
+  EXPECT_EQ(png.at(49, 1), 128);  // the separator
+  // The strip is white where there is no text, black where there is.
+  EXPECT_EQ(png.at(1, 49), 255);
+  EXPECT_GT(text_pixels(png, 0, 48, 48), 10u);
+  EXPECT_EQ(text_pixels(png, 1, 48, 48), 0u);
+  // Bytes outside printable ASCII show as '?': "\xc3\xa9t\x01" as "??t?".
+  write_labeled_image_grid(path("ascii.png"), images, 3,
+                           {.channels = 1, .height = 4, .width = 4, .columns = 3},
+                           {"cat", "", "??t?"});
+  EXPECT_EQ(read_png(path("ascii.png")).pixels, png.pixels);
+  EXPECT_GT(text_pixels(png, 2, 48, 48), 0u);
+}
+
+TEST_F(PngGrid, ALongLabelWidensEveryTileAndRgbTextIsBlack) {
+  std::vector<float> images(2 * 3 * 2 * 2, 1.0f);
+  const std::string label = "a rather long class name";
+  std::string text = label;
+  const int width = stb_easy_font_width(text.data());
+  ASSERT_GT(width + 2, 48);
+  write_labeled_image_grid(path("long.png"), images, 2, {.channels = 3, .height = 2, .width = 2},
+                           {label, "x"});
+  const Png png = read_png(path("long.png"));
+  ASSERT_EQ(png.channels, 3);
+  EXPECT_EQ(png.width, 1 + 2 * (width + 2 + 1));
+  EXPECT_EQ(png.height, 1 + 48 + static_cast<int>(kLabelStripHeight) + 1);
+  // The 48-pixel image is centred in the wider tile.
+  const int image_left = 1 + (width + 2 - 48) / 2;
+  EXPECT_EQ(png.at(image_left - 1, 1, 0), 128);
+  EXPECT_EQ(png.at(image_left, 1, 0), 255);
+  EXPECT_EQ(png.at(image_left + 47, 1, 2), 255);
+  EXPECT_EQ(png.at(image_left + 48, 1, 2), 128);
+  size_t black = 0;
+  for (int y = 49; y < 49 + static_cast<int>(kLabelStripHeight); ++y)
+    for (int x = 1; x < 1 + width + 2; ++x)
+      black += png.at(x, y, 0) == 0 && png.at(x, y, 1) == 0 && png.at(x, y, 2) == 0;
+  EXPECT_GT(black, 50u);
+}
+
 TEST_F(PngGrid, ErrorsNameTheFile) {
   const std::string file = path("bad.png");
   std::vector<float> four(4, 0.0f);
@@ -177,6 +244,12 @@ TEST_F(PngGrid, ErrorsNameTheFile) {
   expect_error_naming(
       [&] { write_image_grid(missing_dir, four, 1, {.channels = 1, .height = 2, .width = 2}); },
       missing_dir, "");
+  expect_error_naming(
+      [&] {
+        write_labeled_image_grid(file, four, 1, {.channels = 1, .height = 2, .width = 2},
+                                 {"a", "b"});
+      },
+      file, "2 labels for 1 images");
   EXPECT_FALSE(fs::exists(file));
 }
 

@@ -1,6 +1,6 @@
 // The command line on an image folder, end to end: train a tiny classifier for one epoch
-// (validating on the split's validation part), evaluate it on the saved test part, and
-// predict an image's class by name.
+// (validating on the split's validation part), evaluate it on the saved test part (the
+// per-class report by class name), and predict an image's class by name.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
@@ -122,11 +122,18 @@ TEST(CliImageFolder, TrainsEvaluatesOnTheSavedTestSplitAndPredictsClassNames) {
 
   // eval reads the saved split, even after the folder has grown.
   write_colour_image(dir + "colours/red/extra.png", 0, rng);
-  const CliRun eval =
-      run_cli(dir, {"eval", dir + "model.ini", "--weights", dir + "run/colours.bin"});
+  const CliRun eval = run_cli(dir, {"eval", dir + "model.ini", "--weights", dir + "run/colours.bin",
+                                    "--json", dir + "eval.json"});
   ASSERT_EQ(eval.exit_code, 0) << eval.out << eval.err;
   EXPECT_NE(eval.out.find("(6 samples)"), std::string::npos) << eval.out;
   EXPECT_EQ(read_split_file(split_path).test, split.test);
+  // The per-class table and JSON name the classes by their folders.
+  for (const char* row : {"\nblue ", "\ngreen ", "\nred "})
+    EXPECT_NE(eval.out.find(row), std::string::npos) << row << " in:\n" << eval.out;
+  EXPECT_TRUE(std::regex_search(read_text(dir + "eval.json"),
+                                std::regex(R"("per_class": \[\{"name": "blue", .*\}, )"
+                                           R"(\{"name": "green", .*\}, \{"name": "red", )")))
+      << read_text(dir + "eval.json");
 
   // predict prints class names for an image file.
   const CliRun predict =

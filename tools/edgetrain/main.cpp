@@ -1,11 +1,13 @@
-// The edgetrain command line: train, eval, predict and summary on INI model files, and
-// pictures of generative models (sample, reconstruct, score).
+// The edgetrain command line: train, eval, predict and summary on INI model files, a
+// picture of a training batch (show-batch), and pictures of generative models (sample,
+// reconstruct, score).
 //
 //   edgetrain train MODEL.ini [--epochs N] [--batch-size N] [--set key=value] [--resume CKPT]
 //                   [--stream] [--profile]
 //   edgetrain eval MODEL.ini --weights W [--json FILE] [--stream]   (per-class metrics too)
 //   edgetrain predict MODEL.ini --weights W --input FILE [--index N]
 //   edgetrain summary MODEL.ini [--memory-profile FILE.csv]
+//   edgetrain show-batch MODEL.ini [-o show_batch.png] [--seed S] [--count N]
 //   edgetrain sample MODEL.ini --weights W [-n 64] [--seed S] [--from LAYER] -o samples.png
 //   edgetrain reconstruct MODEL.ini --weights W [-n 32] -o recon.png
 //   edgetrain score --classifier C.ini --classifier-weights CW
@@ -440,6 +442,27 @@ int run_train(const std::string& model_path, std::vector<std::string> overrides,
   return result.interrupted ? kExitInterrupted : 0;
 }
 
+// The [train_set] of a model trained on an image folder, else null.
+const DatasetSpec* image_folder_set(const Session& session) {
+  const std::optional<DatasetSpec>& spec = session.file.train_set;
+  return spec && to_lower(spec->type) == "image_folder" ? &*spec : nullptr;
+}
+
+// The class names of a model trained on an image folder, as its split file recorded them
+// in training, else the folder's class folders; empty for other data sets, whose classes
+// have only numbers, and when neither the split file nor the folder is there (a model
+// copied without them).
+std::vector<std::string> class_names(const Session& session) {
+  const DatasetSpec* spec = image_folder_set(session);
+  if (spec == nullptr) return {};
+  std::error_code error;
+  if (std::filesystem::exists(spec->split.file, error))
+    return read_split_file(spec->split.file).classes;
+  if (std::filesystem::is_directory(spec->path, error))
+    return list_image_folder(spec->path).classes;
+  return {};
+}
+
 // The classification report of `metrics`: printed as a table, and added to `json` as
 // top5_accuracy (with more than 5 classes), macro_f1, micro_f1, per_class and
 // confusion_matrix (rows: the true class). `class_names` names the classes in order;
@@ -488,33 +511,12 @@ int run_eval(const std::string& model_path, const std::vector<std::string>& over
   json.add("loss", result.loss);
   if (result.has_accuracy) json.add("accuracy", result.accuracy);
   json.add("samples", static_cast<double>(result.samples));
-  // No data set names its classes yet: they are numbered.
-  if (metrics) report_classification(*metrics, {}, json);
+  // An image folder's classes by name; other data sets' by number.
+  if (metrics) report_classification(*metrics, class_names(session), json);
   json.add("planned_peak_bytes", static_cast<double>(model.memory().planned_bytes));
   json.add("peak_rss_kib", static_cast<double>(peak_rss_kib()));
   json.write(json_path);
   return 0;
-}
-
-// The [train_set] of a model trained on an image folder, else null.
-const DatasetSpec* image_folder_set(const Session& session) {
-  const std::optional<DatasetSpec>& spec = session.file.train_set;
-  return spec && to_lower(spec->type) == "image_folder" ? &*spec : nullptr;
-}
-
-// The class names of a model trained on an image folder, as its split file recorded them
-// in training, else the folder's class folders; empty for other data sets, whose classes
-// have only numbers, and when neither the split file nor the folder is there (a model
-// copied without them).
-std::vector<std::string> class_names(const Session& session) {
-  const DatasetSpec* spec = image_folder_set(session);
-  if (spec == nullptr) return {};
-  std::error_code error;
-  if (std::filesystem::exists(spec->split.file, error))
-    return read_split_file(spec->split.file).classes;
-  if (std::filesystem::is_directory(spec->path, error))
-    return list_image_folder(spec->path).classes;
-  return {};
 }
 
 bool is_image_file(const std::string& path) {
@@ -627,6 +629,102 @@ int run_predict(const std::string& model_path, const std::vector<std::string>& o
   return 0;
 }
 
+// ---------------------------------------------------------------- show-batch
+
+// The training samples as train reads them: the [train_set] without the part
+// validation_split keeps for validation.
+struct TrainingData {
+  std::unique_ptr<Dataset> all;
+  std::unique_ptr<Dataset> train_part;  // set when validation_split cuts off a part
+
+  Dataset& train() { return train_part ? *train_part : *all; }
+};
+
+TrainingData open_training_data(const Session& session) {
+  const DatasetSpec& spec = *session.file.train_set;
+  TrainingData data{session.open(spec), nullptr};
+  if (spec.validation_split > 0.0f) {
+    const float split = spec.validation_split;
+    auto parts = split_indices(data.all->size(), {1.0f - split, split}, session.file.model->seed());
+    data.train_part = std::make_unique<SubsetDataset>(*data.all, std::move(parts[0]));
+  }
+  return data;
+}
+
+// Undoes the data set's per-channel normalization of C:H:W samples, so that they show
+// as the pixels they were.
+void undo_normalization(std::vector<float>& images, const TensorShape& sample,
+                        const Normalization& normalization) {
+  if (!normalization.enabled()) return;
+  const size_t plane = sample.height * sample.width;
+  for (size_t i = 0; i < images.size(); ++i) {
+    const size_t channel = i / plane % sample.channel;
+    const size_t mean_index = normalization.mean.size() == 1 ? 0 : channel;
+    const size_t std_index = normalization.std.size() == 1 ? 0 : channel;
+    images[i] = images[i] * normalization.std[std_index] + normalization.mean[mean_index];
+  }
+}
+
+// Writes the first `count` samples of the first epoch of training (one batch with the
+// model's batch size) as the data loader hands them to the model: the same shuffle and
+// augmentation, from the model's seed or `seed`, with the normalization undone; each
+// image labelled with its class (name for an image folder, else index).
+int run_show_batch(const std::string& model_path, const std::vector<std::string>& overrides,
+                   std::optional<uint64_t> seed, std::optional<size_t> count,
+                   const std::string& out_path) {
+  Session session(model_path, overrides);
+  if (!session.file.train_set)
+    throw Error(model_path + ": no [train_set] section: no training batch to show");
+  const TensorShape& sample = session.input_shape;
+  if (sample.height < 2 || sample.width < 2 || (sample.channel != 1 && sample.channel != 3))
+    throw Error(model_path + ": the model's input is " + std::to_string(sample.channel) + ":" +
+                std::to_string(sample.height) + ":" + std::to_string(sample.width) +
+                ", not an image; show-batch needs an input_shape C:H:W with 1 or 3 channels and "
+                "H and W above 1");
+  Model& model = session.model();
+  TrainingData data = open_training_data(session);
+  Dataset& train = data.train();
+  const size_t shown = std::min(count.value_or(model.batchSize()), train.size());
+  if (shown == 0) throw Error(model_path + ": the training set is empty");
+
+  // Augmentation depends on a sample's place in the epoch, not on the batch size, so a
+  // loader with batches of `shown` reads the same first samples as training does.
+  DataLoader loader(train, {.batch_size = shown,
+                            .shuffle = session.file.trainer.shuffle,
+                            .drop_last = false,
+                            .seed = seed.value_or(model.seed())});
+  std::vector<float> images(shown * sample.size()), labels(shown * session.label_size);
+  const std::vector<Tensor> inputs = {Tensor(images.data(), sample.with_batch(shown))};
+  std::vector<Tensor> label_views;
+  if (session.label_size > 0)
+    label_views.push_back(Tensor(labels.data(), TensorShape{shown, 1, 1, session.label_size}));
+  loader.start_epoch();
+  loader.next_batch(inputs, label_views);
+  undo_normalization(images, sample, session.file.train_set->normalization);
+
+  const std::string what = std::to_string(shown) + " training images" +
+                           (train.augments() ? " (augmented)" : "") + " written to " + out_path;
+  if (!model.hasAccuracy()) {
+    // The label is not a class (an autoencoder's is its input): nothing to write under.
+    write_image_grid(out_path, images, shown, image_layout(sample));
+    std::cout << what << std::endl;
+    return 0;
+  }
+  const std::vector<std::string> names = class_names(session);
+  std::vector<std::string> captions;
+  for (size_t i = 0; i < shown; ++i) {
+    const float* label = labels.data() + i * session.label_size;
+    const size_t index =
+        static_cast<size_t>(std::max_element(label, label + session.label_size) - label);
+    captions.push_back(index < names.size() ? names[index] : std::to_string(index));
+  }
+  write_labeled_image_grid(out_path, images, shown, image_layout(sample), captions);
+  std::cout << what << "\nLabels:";
+  for (const std::string& caption : captions) std::cout << " " << caption;
+  std::cout << std::endl;
+  return 0;
+}
+
 // One row per step of a training iteration: the memory alive at that step.
 void write_memory_profile(const Model& model, const std::string& path) {
   std::ofstream out(path);
@@ -718,6 +816,21 @@ int run(int argc, char** argv) {
   summary->add_option("--memory-profile", profile_path,
                       "write the memory alive at each step of one training step to this CSV file");
 
+  std::string show_batch_path = "show_batch.png";
+  std::optional<uint64_t> show_batch_seed;
+  std::optional<size_t> show_batch_count;
+  CLI::App* show_batch = app.add_subcommand(
+      "show-batch",
+      "PNG grid of the first training batch as the loader feeds it (augmented), with labels");
+  add_model(show_batch);
+  show_batch->add_option("-o,--out", show_batch_path,
+                         "the PNG file to write (default show_batch.png)");
+  show_batch->add_option("--seed", show_batch_seed,
+                         "seed of the shuffle and augmentation (default: the model's seed)");
+  show_batch
+      ->add_option("-n,--count", show_batch_count, "number of images (default: the batch size)")
+      ->check(CLI::PositiveNumber);
+
   std::string out_path, from, output, classifier_path, classifier_weights, generator_path;
   size_t sample_count = 64, recon_count = 32, score_count = 1000;
   uint64_t seed = 1;
@@ -788,6 +901,9 @@ int run(int argc, char** argv) {
   if (*train) return run_train(model_path, overrides, train_flags);
   if (*eval) return run_eval(model_path, overrides, weights, json_path, stream);
   if (*predict) return run_predict(model_path, overrides, weights, input_path, index);
+  if (*show_batch)
+    return run_show_batch(model_path, overrides, show_batch_seed, show_batch_count,
+                          show_batch_path);
   if (*sample)
     return run_sample(model_path, overrides, weights, sample_count, seed, from, output, out_path);
   if (*reconstruct)
