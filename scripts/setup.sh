@@ -2,13 +2,15 @@
 # Sets up a fresh Debian machine for edgetrain and builds it into build/.
 # Idempotent: packages already installed are not fetched again. libbenchmark-dev is for
 # the benchmarks in bench/ (built when CMake finds it); time (GNU time) measures the peak RSS
-# of the runs bench/compare/compare.py compares.
+# of the runs bench/compare/compare.py compares; chromium and python3 are for the test that
+# opens an `edgetrain report` page in a headless browser (tests/report/check_report.sh).
 # Usage: bash scripts/setup.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(g++ cmake ninja-build ccache pkg-config libopenblas-dev libgtest-dev libgmock-dev
-          zlib1g-dev libcli11-dev libstb-dev libbenchmark-dev dataset-fashion-mnist time)
+          zlib1g-dev libcli11-dev libstb-dev libbenchmark-dev dataset-fashion-mnist time
+          chromium python3)
 missing=()
 for package in "${packages[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")

@@ -199,6 +199,9 @@ class Cli : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = fresh_temp_dir();
+    // Run folders of trainings without --run-dir go into the test's dir, not the
+    // working directory; the CLI inherits the environment.
+    setenv("EDGETRAIN_RUNS_DIR", path("runs").c_str(), 1);
     write_text(path("model.ini"), kModelIni);
     write_text(path("train.csv"), csv_rows(60, 1));
     write_text(path("test.csv"), csv_rows(20, 2));

@@ -77,6 +77,8 @@ CliRun run_cli(const std::string& dir, const std::vector<std::string>& args) {
   command += quoted(EDGETRAIN_CLI);
   for (const std::string& arg : args) command += " " + quoted(arg);
   command += " >" + quoted(dir + "cli.out") + " 2>" + quoted(dir + "cli.err");
+  // Run folders of trainings without --run-dir go into the test's dir.
+  setenv("EDGETRAIN_RUNS_DIR", (dir + "runs").c_str(), 1);
   CliRun run;
   const int status = std::system(command.c_str());
   run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -152,6 +154,90 @@ TEST(CliImageFolder, TrainsEvaluatesOnTheSavedTestSplitAndPredictsClassNames) {
   EXPECT_NE(mismatch.err.find("3 classes (blue, green, red) but the model's output has 4 units"),
             std::string::npos)
       << mismatch.err;
+}
+
+// train --run-dir puts the whole run in one folder, whatever the model file's save_path;
+// report turns it into one HTML page.
+TEST(CliImageFolder, RunFolderHoldsTheRunAndReportMakesItsPage) {
+  const std::string dir = fresh_temp_dir();
+  write_text(dir + "model.ini", kModelIni);
+  Rng rng(1);
+  const char* names[] = {"blue", "green", "red"};
+  for (size_t k = 0; k < 3; ++k)
+    for (size_t i = 0; i < 10; ++i)
+      write_colour_image(dir + "colours/" + names[k] + "/" + std::to_string(i) + ".png", 2 - k,
+                         rng);
+
+  const std::string run = dir + "the run/";
+  const CliRun train = run_cli(
+      dir, {"train", dir + "model.ini", "--no-progress", "--run-dir", run, "--set", "epochs=2"});
+  ASSERT_EQ(train.exit_code, 0) << train.out << train.err;
+  for (const char* file :
+       {"settings.ini", "metrics.csv", "train.json", "eval.json", "memory.csv", "predictions.json",
+        "split.txt", "model.bin", "model.best.ckpt", "model.last.ckpt"})
+    EXPECT_TRUE(fs::exists(run + file)) << file << "\n" << train.out;
+  EXPECT_FALSE(fs::exists(dir + "run/colours.bin"));
+  EXPECT_EQ(read_split_file(run + "split.txt").classes,
+            (std::vector<std::string>{"blue", "green", "red"}));
+  const std::string settings = read_text(run + "settings.ini");
+  EXPECT_NE(settings.find("Type = image_folder"), std::string::npos) << settings;
+  EXPECT_NE(settings.find("#   epochs=2\n"), std::string::npos) << settings;
+  std::istringstream metrics(read_text(run + "metrics.csv"));
+  std::string line;
+  size_t lines = 0;
+  while (std::getline(metrics, line)) ++lines;
+  EXPECT_EQ(lines, 3u);  // header and two epochs
+  const std::string evaluation = read_text(run + "eval.json");
+  EXPECT_NE(evaluation.find("\"classes\": [\"blue\", \"green\", \"red\"]"), std::string::npos)
+      << evaluation;
+  EXPECT_NE(evaluation.find("\"confusion_matrix\": [["), std::string::npos) << evaluation;
+  EXPECT_EQ(read_text(run + "memory.csv").rfind("layer,type,weights,optimizer_state,", 0), 0u);
+  const std::string predictions = read_text(run + "predictions.json");
+  EXPECT_NE(predictions.find("\"test_samples\": 6"), std::string::npos) << predictions;
+  const std::smatch image = [&] {
+    std::smatch match;
+    std::regex_search(predictions, match, std::regex("\"image\": \"(predictions/[0-9]+\\.png)\""));
+    return match;
+  }();
+  ASSERT_FALSE(image.empty()) << predictions;
+  EXPECT_TRUE(fs::exists(run + image[1].str()));
+
+  const CliRun report = run_cli(dir, {"report", run});
+  ASSERT_EQ(report.exit_code, 0) << report.out << report.err;
+  const std::string html = read_text(run + "report.html");
+  for (const char* part : {"id=\"confusion-matrix\"", "id=\"prediction-grid\"",
+                           "id=\"memory-table\"", "data:image/png;base64,"})
+    EXPECT_NE(html.find(part), std::string::npos) << part;
+  const CliRun elsewhere = run_cli(dir, {"report", run, "-o", dir + "page.html"});
+  ASSERT_EQ(elsewhere.exit_code, 0) << elsewhere.err;
+  EXPECT_TRUE(fs::exists(dir + "page.html"));
+
+  const CliRun missing = run_cli(dir, {"report", dir + "nowhere"});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(missing.err.find(dir + "nowhere does not exist"), std::string::npos) << missing.err;
+}
+
+// Without --run-dir a new folder under $EDGETRAIN_RUNS_DIR (else runs/) takes the run; the
+// model file's own save_path still gets the weights.
+TEST(CliImageFolder, TrainingWithoutRunDirMakesANewRunFolder) {
+  const std::string dir = fresh_temp_dir();
+  write_text(dir + "model.ini", kModelIni);
+  Rng rng(2);
+  const char* names[] = {"blue", "green", "red"};
+  for (size_t k = 0; k < 3; ++k)
+    for (size_t i = 0; i < 10; ++i)
+      write_colour_image(dir + "colours/" + names[k] + "/" + std::to_string(i) + ".png", 2 - k,
+                         rng);
+  const CliRun train = run_cli(dir, {"train", dir + "model.ini", "--no-progress"});
+  ASSERT_EQ(train.exit_code, 0) << train.out << train.err;
+  std::smatch folder;
+  ASSERT_TRUE(std::regex_search(train.out, folder,
+                                std::regex("Run folder: (.*runs/model-[0-9]{8}-[0-9]{6})\n")))
+      << train.out;
+  EXPECT_EQ(fs::path(folder[1].str()).parent_path(), fs::path(dir + "runs"));
+  EXPECT_TRUE(fs::exists(dir + "run/colours.bin"));
+  for (const char* file : {"metrics.csv", "eval.json", "split.txt", "settings.ini"})
+    EXPECT_TRUE(fs::exists(folder[1].str() + "/" + file)) << file;
 }
 
 }  // namespace

@@ -3,7 +3,7 @@
 // reconstruct, score).
 //
 //   edgetrain train MODEL.ini [--epochs N] [--batch-size N] [--set key=value] [--resume CKPT]
-//                   [--stream] [--profile]
+//                   [--run-dir DIR] [--stream] [--profile]
 //   edgetrain eval MODEL.ini --weights W [--json FILE] [--stream]   (per-class metrics too)
 //   edgetrain predict MODEL.ini --weights W --input FILE [--index N]
 //   edgetrain summary MODEL.ini [--memory-profile FILE.csv]
@@ -12,12 +12,15 @@
 //   edgetrain reconstruct MODEL.ini --weights W [-n 32] -o recon.png
 //   edgetrain score --classifier C.ini --classifier-weights CW
 //                   [--samples-from MODEL.ini --weights W] [--real] [-n 1000]
+//   edgetrain report RUN_DIR [-o FILE.html]
 //
 // Exit codes: 0 success, 1 error (one line on stderr), 2 bad usage, 130 interrupted.
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
@@ -36,6 +39,7 @@
 #include "edgetrain/process_memory.h"
 #include "edgetrain/properties.h"
 #include "edgetrain/rng.h"
+#include "edgetrain/run_report.h"
 #include "edgetrain/sample_quality.h"
 #include "edgetrain/trainer.h"
 
@@ -46,6 +50,8 @@ constexpr int kExitUsage = 2;
 constexpr int kExitInterrupted = 130;
 // eval's top-k accuracy, shown when there are more classes than this.
 constexpr size_t kReportedTopK = 5;
+// Test predictions a run folder keeps, with their images: mistakes first.
+constexpr size_t kKeptPredictions = 32;
 
 std::string format_bytes(double bytes) {
   std::ostringstream text;
@@ -327,6 +333,281 @@ int run_score(const std::string& classifier_path, const std::string& classifier_
   return 0;
 }
 
+// The [train_set] of a model trained on an image folder, else null.
+const DatasetSpec* image_folder_set(const Session& session) {
+  const std::optional<DatasetSpec>& spec = session.file.train_set;
+  return spec && to_lower(spec->type) == "image_folder" ? &*spec : nullptr;
+}
+
+// The class names of a model trained on an image folder, as its split file recorded them
+// in training, else the folder's class folders; empty for other data sets, whose classes
+// have only numbers, and when neither the split file nor the folder is there (a model
+// copied without them).
+std::vector<std::string> class_names(const Session& session) {
+  const DatasetSpec* spec = image_folder_set(session);
+  if (spec == nullptr) return {};
+  std::error_code error;
+  if (std::filesystem::exists(spec->split.file, error))
+    return read_split_file(spec->split.file).classes;
+  if (std::filesystem::is_directory(spec->path, error))
+    return list_image_folder(spec->path).classes;
+  return {};
+}
+
+// The classification report of `metrics`: printed as a table, and added to `json` as
+// top5_accuracy (with more than 5 classes), macro_f1, micro_f1, per_class and
+// confusion_matrix (rows: the true class). `class_names` names the classes in order;
+// empty: "0", "1", ... `print`: false leaves the table out.
+void report_classification(const ClassificationMetrics& metrics,
+                           const std::vector<std::string>& class_names, JsonObject& json,
+                           bool print) {
+  const ClassificationReport report = metrics.report(class_names);
+  if (print) print_classification_report(std::cout, report);
+  if (report.top_k < report.per_class.size()) json.add("top5_accuracy", report.top_k_accuracy);
+  json.add("macro_f1", report.macro_f1);
+  json.add("micro_f1", report.micro_f1);
+  std::string per_class = "[";
+  for (const ClassMetrics& row : report.per_class)
+    per_class += std::string(per_class.size() > 1 ? ", " : "") +
+                 "{\"name\": " + json_string(row.name) +
+                 ", \"precision\": " + json_number(row.precision) +
+                 ", \"recall\": " + json_number(row.recall) + ", \"f1\": " + json_number(row.f1) +
+                 ", \"support\": " + std::to_string(row.support) + "}";
+  json.add_json("per_class", per_class + "]");
+  std::string names = "[";
+  for (const ClassMetrics& row : report.per_class)
+    names += std::string(names.size() > 1 ? ", " : "") + json_string(row.name);
+  json.add_json("classes", names + "]");
+  std::string matrix = "[";
+  for (const std::vector<size_t>& row : report.confusion_matrix) {
+    matrix += matrix.size() > 1 ? ", [" : "[";
+    for (size_t c = 0; c < row.size(); ++c) matrix += (c ? ", " : "") + std::to_string(row[c]);
+    matrix += "]";
+  }
+  json.add_json("confusion_matrix", matrix + "]");
+}
+
+// Evaluates the model on `data` as `eval --json` reports it: loss, accuracy, samples and,
+// for a classifier, the classification report (printed too when `print_report`).
+// `evaluation`, when given, receives the loss and accuracy.
+JsonObject evaluation_json(Session& session, Dataset& data, const char* name, bool print_report,
+                           EvaluationResult* evaluation = nullptr) {
+  Model& model = session.model();
+  std::optional<ClassificationMetrics> metrics;
+  if (model.hasAccuracy()) metrics.emplace(model.outputs().at(0).shape().width, kReportedTopK);
+  const EvaluationResult result = model.evaluate(data, metrics ? &*metrics : nullptr);
+  if (evaluation != nullptr) *evaluation = result;
+  print_evaluation(name, result);
+  JsonObject json;
+  json.add("command", std::string("eval"));
+  json.add("loss", result.loss);
+  if (result.has_accuracy) json.add("accuracy", result.accuracy);
+  json.add("samples", static_cast<double>(result.samples));
+  if (metrics) report_classification(*metrics, class_names(session), json, print_report);
+  json.add("planned_peak_bytes", static_cast<double>(model.memory().planned_bytes));
+  json.add("peak_rss_kib", static_cast<double>(peak_rss_kib()));
+  return json;
+}
+
+// ---------------------------------------------------------------- run folders
+
+namespace fs = std::filesystem;
+
+// A new folder for a run of `model_path` without --run-dir:
+// <$EDGETRAIN_RUNS_DIR, else runs>/<model name>-<YYYYmmdd-HHMMSS>, with -2, -3, ... when
+// a run of the same second has it already.
+std::string new_run_folder(const std::string& model_path) {
+  const char* parent = std::getenv("EDGETRAIN_RUNS_DIR");
+  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm local{};
+  localtime_r(&now, &local);
+  std::ostringstream name;
+  name << fs::path(model_path).stem().string() << "-" << std::put_time(&local, "%Y%m%d-%H%M%S");
+  const fs::path base = fs::path(parent != nullptr && *parent ? parent : "runs") / name.str();
+  fs::path folder = base;
+  for (int suffix = 2; fs::exists(folder); ++suffix)
+    folder = base.string() + "-" + std::to_string(suffix);
+  return folder.string();
+}
+
+// The overrides that put a run's files into `run_dir`, to go before the command line's
+// own (a --set of the same key wins). The weights (with the checkpoints beside them), the
+// metrics CSV and an image folder's split file go there, except what the model file names
+// itself when the folder was not asked for with --run-dir.
+std::vector<std::string> run_folder_overrides(const std::string& model_path,
+                                              const std::vector<std::string>& overrides,
+                                              const std::string& run_dir, bool asked_for) {
+  const ModelFile file = load_model_file(model_path, overrides);
+  const fs::path dir = fs::absolute(run_dir);
+  std::vector<std::string> placed;
+  const bool place_weights = asked_for || file.trainer.save_path.empty();
+  if (place_weights)
+    placed.push_back("save_path=" + (dir / fs::path(model_path).stem()).string() + ".bin");
+  if (asked_for || file.trainer.metrics_path.empty())
+    placed.push_back("metrics_path=" + (dir / run_files::kMetrics).string());
+  // A split file the model file does not name is made beside the weights (or the model
+  // file, without weights; load_model_file), so it follows them into the folder. One it
+  // names keeps its parts from run to run: it stays where it is and the run folder gets
+  // a copy (run_train).
+  if (place_weights && file.train_set && to_lower(file.train_set->type) == "image_folder") {
+    const fs::path named = fs::absolute(file.train_set->split.file);
+    const fs::path beside_model =
+        fs::absolute(fs::path(model_path).replace_extension(".split.txt"));
+    const fs::path beside_weights =
+        fs::absolute(fs::path(file.trainer.save_path).replace_extension(".split.txt"));
+    if (named == beside_model || (!file.trainer.save_path.empty() && named == beside_weights))
+      placed.push_back("train_set.split_file=" + (dir / run_files::kSplit).string());
+  }
+  return placed;
+}
+
+void write_text_file(const fs::path& path, const std::string& text) {
+  std::ofstream out(path);
+  out << text;
+  out.close();
+  if (!out) throw Error("cannot write " + path.string());
+}
+
+// settings.ini: the model file as it was, then the overrides applied after it.
+void write_run_settings(const std::string& model_path, const std::vector<std::string>& overrides,
+                        const fs::path& dir) {
+  std::ifstream in(model_path, std::ios::binary);
+  if (!in) throw Error("cannot read " + model_path);
+  std::ostringstream text;
+  text << "# edgetrain train " << fs::absolute(model_path).string()
+       << "\n# The model file, then the overrides applied after it (command line and run "
+          "folder).\n\n"
+       << in.rdbuf() << "\n\n# Overrides, in the order applied (a later one wins):\n";
+  for (const std::string& entry : overrides) text << "#   " << entry << "\n";
+  write_text_file(dir / run_files::kSettings, text.str());
+}
+
+// memory.csv: Model::memoryBreakdown(), one row per layer, in bytes.
+void write_memory_table(const Model& model, const fs::path& path) {
+  std::ostringstream text;
+  text << "layer,type,weights,optimizer_state,activations,gradients,scratch,total\n";
+  for (const LayerMemory& row : model.memoryBreakdown())
+    text << row.layer << "," << row.type << "," << row.weights << "," << row.optimizer_state << ","
+         << row.activations << "," << row.gradients << "," << row.scratch << "," << row.total()
+         << "\n";
+  write_text_file(path, text.str());
+}
+
+struct TestPrediction {
+  size_t index = 0;
+  size_t true_class = 0;
+  size_t predicted_class = 0;
+  float confidence = 0.0f;  // the predicted class's probability
+  bool correct() const { return true_class == predicted_class; }
+};
+
+// The model's class probabilities from its outputs, row by row.
+std::vector<float> class_probabilities(const Model& model, std::vector<float> outputs,
+                                       size_t classes) {
+  if (model.loss() == "cross_entropy") return softmax_rows(outputs, classes);
+  if (model.loss() == "bce_with_logits")
+    for (float& value : outputs) value = 1.0f / (1.0f + std::exp(-value));
+  return outputs;
+}
+
+// Undoes the data set's normalization so that an image shows as it was read.
+void denormalize_image(std::span<float> image, const Normalization& normalization,
+                       size_t channels) {
+  if (!normalization.enabled()) return;
+  const size_t plane = image.size() / channels;
+  for (size_t c = 0; c < channels; ++c) {
+    const float mean = normalization.mean[normalization.mean.size() == 1 ? 0 : c];
+    const float deviation = normalization.std[normalization.std.size() == 1 ? 0 : c];
+    for (float& value : image.subspan(c * plane, plane)) value = value * deviation + mean;
+  }
+}
+
+// predictions.json and predictions/<index>.png: up to kKeptPredictions test samples,
+// mistakes first, each in data-set order, with their true and predicted classes; images
+// only when the input is one (1 or 3 channels, at least 2 x 2).
+void write_test_predictions(Session& session, Dataset& test, const fs::path& dir) {
+  Model& model = session.model();
+  const TensorShape& shape = session.input_shape;
+  const size_t classes = model.outputs().at(0).shape().feature_size();
+  std::vector<std::string> names = class_names(session);
+  for (size_t c = names.size(); c < classes; ++c) names.push_back(std::to_string(c));
+  const size_t chunk = 256;
+  std::vector<TestPrediction> all;
+  std::vector<float> labels(chunk * session.label_size);
+  for (size_t first = 0; first < test.size(); first += chunk) {
+    const size_t count = std::min(chunk, test.size() - first);
+    std::vector<float> inputs(count * shape.size());
+    for (size_t i = 0; i < count; ++i) {
+      std::vector<Tensor> input = {Tensor(inputs.data() + i * shape.size(), shape)};
+      std::vector<Tensor> label = {
+          Tensor(labels.data() + i * session.label_size, TensorShape{1, 1, 1, session.label_size})};
+      test.read(first + i, input, label);
+    }
+    const std::vector<float> probabilities =
+        class_probabilities(model, model.predict(inputs, count), classes);
+    for (size_t i = 0; i < count; ++i) {
+      const float* row = probabilities.data() + i * classes;
+      const float* label = labels.data() + i * session.label_size;
+      TestPrediction prediction;
+      prediction.index = first + i;
+      prediction.true_class = static_cast<size_t>(std::max_element(label, label + classes) - label);
+      prediction.predicted_class = static_cast<size_t>(std::max_element(row, row + classes) - row);
+      prediction.confidence = row[prediction.predicted_class];
+      all.push_back(prediction);
+    }
+  }
+  const size_t mistakes = static_cast<size_t>(
+      std::count_if(all.begin(), all.end(), [](const auto& p) { return !p.correct(); }));
+  std::stable_partition(all.begin(), all.end(), [](const auto& p) { return !p.correct(); });
+  all.resize(std::min(all.size(), kKeptPredictions));
+
+  const bool images =
+      (shape.channel == 1 || shape.channel == 3) && shape.height > 1 && shape.width > 1;
+  const fs::path image_dir = dir / run_files::kPredictionImages;
+  if (images) fs::create_directories(image_dir);
+  const DatasetSpec* folder = image_folder_set(session);
+  std::string entries;
+  for (const TestPrediction& prediction : all) {
+    std::string image;
+    if (images) {
+      std::vector<float> pixels(shape.size()), label(session.label_size);
+      std::vector<Tensor> input = {Tensor(pixels.data(), shape)};
+      std::vector<Tensor> label_view = {
+          Tensor(label.data(), TensorShape{1, 1, 1, session.label_size})};
+      test.read(prediction.index, input, label_view);
+      if (folder != nullptr) denormalize_image(pixels, folder->normalization, shape.channel);
+      image = std::string(run_files::kPredictionImages) + "/" + std::to_string(prediction.index) +
+              ".png";
+      ImageLayout layout = image_layout(shape);
+      layout.separator = 0;
+      write_image_grid((dir / image).string(), pixels, 1, layout);
+    }
+    entries += std::string(entries.empty() ? "" : ", ") +
+               "{\"index\": " + std::to_string(prediction.index) +
+               ", \"true_class\": " + std::to_string(prediction.true_class) +
+               ", \"true_name\": " + json_string(names[prediction.true_class]) +
+               ", \"predicted_class\": " + std::to_string(prediction.predicted_class) +
+               ", \"predicted_name\": " + json_string(names[prediction.predicted_class]) +
+               ", \"confidence\": " + json_number(prediction.confidence) +
+               ", \"correct\": " + (prediction.correct() ? "true" : "false") +
+               ", \"image\": " + (image.empty() ? "null" : json_string(image)) + "}";
+  }
+  JsonObject json;
+  json.add("test_samples", static_cast<double>(test.size()));
+  json.add("mistakes", static_cast<double>(mistakes));
+  json.add_json("predictions", "[" + entries + "]");
+  json.write((dir / run_files::kPredictions).string());
+}
+
+// Copies `from` to `to` unless they are the same file (a missing `from` is left alone).
+void copy_into_run_folder(const fs::path& from, const fs::path& to) {
+  std::error_code error;
+  if (from.empty() || !fs::exists(from, error) || fs::equivalent(from, to, error)) return;
+  fs::copy_file(from, to, fs::copy_options::overwrite_existing, error);
+  if (error)
+    throw Error("cannot copy " + from.string() + " to " + to.string() + ": " + error.message());
+}
+
 // The train command's own flags.
 struct TrainFlags {
   std::string resume;
@@ -334,11 +615,16 @@ struct TrainFlags {
   bool no_progress = false;
   bool stream = false;
   bool profile = false;  // time per layer and phase, data loading, validation
+  std::string run_dir;   // the run folder (run_folder_overrides() made it); empty: none
 };
 
 int run_train(const std::string& model_path, std::vector<std::string> overrides,
               const TrainFlags& flags) {
   const std::string& json_path = flags.json_path;
+  const fs::path run_dir = flags.run_dir;
+  fs::create_directories(run_dir);
+  std::cout << "Run folder: " << run_dir.string() << std::endl;
+  write_run_settings(model_path, overrides, run_dir);
   size_t baseline_rss_kib = 0;
   Session session(model_path, overrides, &baseline_rss_kib);
   session.stream = flags.stream;
@@ -347,6 +633,7 @@ int run_train(const std::string& model_path, std::vector<std::string> overrides,
   if (!session.file.train_set)
     throw Error(model_path + ": no [train_set] section: nothing to train on");
   model.summary(std::cout);
+  write_memory_table(model, run_dir / run_files::kMemory);
 
   std::unique_ptr<Dataset> train_data = session.open(*session.file.train_set);
   std::unique_ptr<Dataset> train_part, validation_part, valid_data;
@@ -410,10 +697,12 @@ int run_train(const std::string& model_path, std::vector<std::string> overrides,
   }
   if (!result.interrupted && session.file.test_set) {
     std::unique_ptr<Dataset> test = session.open(*session.file.test_set);
-    const EvaluationResult evaluation = model.evaluate(*test);
-    print_evaluation("Test", evaluation);
+    EvaluationResult evaluation;
+    evaluation_json(session, *test, "Test", false, &evaluation)
+        .write((run_dir / run_files::kEvaluation).string());
     json.add("test_loss", evaluation.loss);
     if (evaluation.has_accuracy) json.add("test_accuracy", evaluation.accuracy);
+    if (model.hasAccuracy()) write_test_predictions(session, *test, run_dir);
   }
   json.add("planned_peak_bytes", static_cast<double>(memory.planned_bytes));
   json.add("lower_bound_bytes", static_cast<double>(memory.lower_bound_bytes));
@@ -438,57 +727,16 @@ int run_train(const std::string& model_path, std::vector<std::string> overrides,
     json.add("last_checkpoint", result.last_checkpoint);
     json.add("best_checkpoint", result.best_checkpoint);
   }
+  json.add("run_dir", run_dir.string());
   json.write(json_path);
+  json.write((run_dir / run_files::kTrainSummary).string());
+  // What the model file placed elsewhere: the report reads the run folder's copies.
+  copy_into_run_folder(options.metrics_path, run_dir / run_files::kMetrics);
+  if (const DatasetSpec* folder = image_folder_set(session))
+    copy_into_run_folder(folder->split.file, run_dir / run_files::kSplit);
+  std::cout << "Run files in " << run_dir.string() << " (edgetrain report " << run_dir.string()
+            << " makes its HTML report)" << std::endl;
   return result.interrupted ? kExitInterrupted : 0;
-}
-
-// The [train_set] of a model trained on an image folder, else null.
-const DatasetSpec* image_folder_set(const Session& session) {
-  const std::optional<DatasetSpec>& spec = session.file.train_set;
-  return spec && to_lower(spec->type) == "image_folder" ? &*spec : nullptr;
-}
-
-// The class names of a model trained on an image folder, as its split file recorded them
-// in training, else the folder's class folders; empty for other data sets, whose classes
-// have only numbers, and when neither the split file nor the folder is there (a model
-// copied without them).
-std::vector<std::string> class_names(const Session& session) {
-  const DatasetSpec* spec = image_folder_set(session);
-  if (spec == nullptr) return {};
-  std::error_code error;
-  if (std::filesystem::exists(spec->split.file, error))
-    return read_split_file(spec->split.file).classes;
-  if (std::filesystem::is_directory(spec->path, error))
-    return list_image_folder(spec->path).classes;
-  return {};
-}
-
-// The classification report of `metrics`: printed as a table, and added to `json` as
-// top5_accuracy (with more than 5 classes), macro_f1, micro_f1, per_class and
-// confusion_matrix (rows: the true class). `class_names` names the classes in order;
-// empty: "0", "1", ...
-void report_classification(const ClassificationMetrics& metrics,
-                           const std::vector<std::string>& class_names, JsonObject& json) {
-  const ClassificationReport report = metrics.report(class_names);
-  print_classification_report(std::cout, report);
-  if (report.top_k < report.per_class.size()) json.add("top5_accuracy", report.top_k_accuracy);
-  json.add("macro_f1", report.macro_f1);
-  json.add("micro_f1", report.micro_f1);
-  std::string per_class = "[";
-  for (const ClassMetrics& row : report.per_class)
-    per_class += std::string(per_class.size() > 1 ? ", " : "") +
-                 "{\"name\": " + json_string(row.name) +
-                 ", \"precision\": " + json_number(row.precision) +
-                 ", \"recall\": " + json_number(row.recall) + ", \"f1\": " + json_number(row.f1) +
-                 ", \"support\": " + std::to_string(row.support) + "}";
-  json.add_json("per_class", per_class + "]");
-  std::string matrix = "[";
-  for (const std::vector<size_t>& row : report.confusion_matrix) {
-    matrix += matrix.size() > 1 ? ", [" : "[";
-    for (size_t c = 0; c < row.size(); ++c) matrix += (c ? ", " : "") + std::to_string(row[c]);
-    matrix += "]";
-  }
-  json.add_json("confusion_matrix", matrix + "]");
 }
 
 int run_eval(const std::string& model_path, const std::vector<std::string>& overrides,
@@ -501,20 +749,8 @@ int run_eval(const std::string& model_path, const std::vector<std::string>& over
     throw Error(model_path + ": no [test_set] or [valid_set] section: nothing to evaluate on");
   load_weights(session.model(), weights);
   std::unique_ptr<Dataset> data = session.open(*spec);
-  Model& model = session.model();
-  std::optional<ClassificationMetrics> metrics;
-  if (model.hasAccuracy()) metrics.emplace(model.outputs().at(0).shape().width, kReportedTopK);
-  const EvaluationResult result = model.evaluate(*data, metrics ? &*metrics : nullptr);
-  print_evaluation(session.file.test_set ? "Test" : "Validation", result);
-  JsonObject json;
-  json.add("command", std::string("eval"));
-  json.add("loss", result.loss);
-  if (result.has_accuracy) json.add("accuracy", result.accuracy);
-  json.add("samples", static_cast<double>(result.samples));
-  // An image folder's classes by name; other data sets' by number.
-  if (metrics) report_classification(*metrics, class_names(session), json);
-  json.add("planned_peak_bytes", static_cast<double>(model.memory().planned_bytes));
-  json.add("peak_rss_kib", static_cast<double>(peak_rss_kib()));
+  const JsonObject json =
+      evaluation_json(session, *data, session.file.test_set ? "Test" : "Validation", true);
   json.write(json_path);
   return 0;
 }
@@ -783,6 +1019,9 @@ int run(int argc, char** argv) {
   TrainFlags train_flags;
   train->add_option("--resume", train_flags.resume, "continue from this checkpoint");
   train->add_option("--json", train_flags.json_path, "write the final figures to this JSON file");
+  train->add_option("--run-dir", train_flags.run_dir,
+                    "write the run's files here (settings, metrics, checkpoints, weights, test "
+                    "evaluation, memory, predictions); default: a new folder under runs/");
   train->add_flag("--no-progress", train_flags.no_progress, "no live progress bar");
   train->add_flag("--stream", train_flags.stream, stream_help);
   train->add_flag("--profile", train_flags.profile,
@@ -882,6 +1121,13 @@ int run(int argc, char** argv) {
   score->add_option("--json", json_path, "write the scores to this JSON file");
   score->add_flag("--stream", stream, stream_help);
 
+  std::string run_dir, report_path;
+  CLI::App* report = app.add_subcommand(
+      "report", "write a run folder's self-contained HTML report (curves, confusion matrix, ...)");
+  report->add_option("run_dir", run_dir, "the folder of a run (edgetrain train --run-dir)")
+      ->required();
+  report->add_option("-o,--out", report_path, "the HTML file (default: RUN_DIR/report.html)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
@@ -898,7 +1144,26 @@ int run(int argc, char** argv) {
     overrides.push_back("memory_swap_path=" + std::filesystem::absolute(swap_path).string());
   overrides.insert(overrides.end(), sets.begin(), sets.end());
 
-  if (*train) return run_train(model_path, overrides, train_flags);
+  if (*report) {
+    if (report_path.empty()) report_path = (fs::path(run_dir) / "report.html").string();
+    write_run_report(run_dir, report_path);
+    std::cout << "Report written to " << report_path << std::endl;
+    return 0;
+  }
+  if (*train) {
+    // --resume of a run folder's checkpoint continues in that folder.
+    const fs::path resumed_folder = fs::path(train_flags.resume).parent_path();
+    const bool asked_for = !train_flags.run_dir.empty();
+    if (!asked_for)
+      train_flags.run_dir =
+          !train_flags.resume.empty() && fs::exists(resumed_folder / run_files::kSettings)
+              ? resumed_folder.string()
+              : new_run_folder(model_path);
+    std::vector<std::string> placed =
+        run_folder_overrides(model_path, overrides, train_flags.run_dir, asked_for);
+    placed.insert(placed.end(), overrides.begin(), overrides.end());
+    return run_train(model_path, placed, train_flags);
+  }
   if (*eval) return run_eval(model_path, overrides, weights, json_path, stream);
   if (*predict) return run_predict(model_path, overrides, weights, input_path, index);
   if (*show_batch)
