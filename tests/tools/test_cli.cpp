@@ -768,6 +768,30 @@ TEST_F(Cli, TrainResumesFromTheLastCheckpoint) {
   EXPECT_EQ(read_bytes(path("model.bin")), read_bytes(other + "model.bin"));
 }
 
+// A classifier of feature rows: predictions without images; the --set of save_path wins
+// over --run-dir; a run folder without metrics has no report.
+TEST_F(Cli, RunFolderOfAFeatureClassifier) {
+  const std::string folder = path("run");
+  succeed({"train", path("model.ini"), "--no-progress", "--run-dir", folder, "--set",
+           "save_path=" + path("elsewhere.bin")});
+  EXPECT_TRUE(fs::exists(path("elsewhere.bin")));
+  EXPECT_FALSE(fs::exists(folder + "/model.bin"));
+  const std::string predictions = read_text(folder + "/predictions.json");
+  EXPECT_TRUE(contains(predictions, "\"test_samples\": 20")) << predictions;
+  EXPECT_TRUE(contains(predictions, "\"image\": null")) << predictions;
+  EXPECT_FALSE(fs::exists(folder + "/predictions"));
+  const std::string evaluation = read_text(folder + "/eval.json");
+  EXPECT_TRUE(contains(evaluation, "\"classes\": [\"0\", \"1\", \"2\"]")) << evaluation;
+  EXPECT_TRUE(
+      contains(succeed({"report", folder}).out, "Report written to " + folder + "/report.html"));
+
+  fs::remove(folder + "/metrics.csv");
+  const CliRun no_metrics = run({"report", folder});
+  EXPECT_EQ(no_metrics.exit_code, 1);
+  EXPECT_TRUE(contains(no_metrics.err, "has no metrics CSV (" + folder + "/metrics.csv)"))
+      << no_metrics.err;
+}
+
 TEST_F(Cli, ErrorsAreOneLineWithExitCodeOne) {
   write_text(path("bad.ini"), "[Model]\nEpochs = 3\nthis line has no equals sign\n");
   write_text(path("short.csv"), "0.1, 0.2, 0.3\n");
@@ -1005,6 +1029,23 @@ TEST_F(CliPictures, TrainingAVaeWritesReconstructionsAndSamplesBesideTheWeights)
   // A classifier gets no pictures.
   EXPECT_FALSE(contains(succeed({"train", path("model.ini")}).out, "Samples:"));
   EXPECT_FALSE(fs::exists(path("model.samples.png")));
+}
+
+TEST_F(CliPictures, AVaeRunFolderReportsLossesAndPicturesWithoutAccuracy) {
+  const std::string folder = path("vae_run");
+  succeed({"train", path("vae.ini"), "--no-progress", "--run-dir", folder});
+  for (const char* file : {"metrics.csv", "eval.json", "memory.csv", "settings.ini", "vae.bin",
+                           "vae.samples.png", "vae.reconstructions.png"})
+    EXPECT_TRUE(fs::exists(folder + "/" + file)) << file;
+  // No classes: no confusion matrix, no predictions.
+  EXPECT_FALSE(contains(read_text(folder + "/eval.json"), "confusion_matrix"));
+  EXPECT_FALSE(fs::exists(folder + "/predictions.json"));
+  succeed({"report", folder});
+  const std::string html = read_text(folder + "/report.html");
+  EXPECT_TRUE(contains(html, "id=\"loss-chart\""));
+  EXPECT_TRUE(contains(html, "<figcaption>vae.samples.png</figcaption>"));
+  EXPECT_FALSE(contains(html, "id=\"accuracy-chart\""));
+  EXPECT_FALSE(contains(html, "id=\"confusion-matrix\""));
 }
 
 TEST_F(CliPictures, SampleDrawsASeededGrid) {
