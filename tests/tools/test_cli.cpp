@@ -792,6 +792,20 @@ TEST_F(Cli, RunFolderOfAFeatureClassifier) {
       << no_metrics.err;
 }
 
+TEST_F(Cli, ResumingARunFolderCheckpointContinuesInThatFolder) {
+  const std::string folder = path("run");
+  succeed({"train", path("model.ini"), "--no-progress", "--epochs", "1", "--run-dir", folder});
+  const CliRun resumed = succeed({"train", path("model.ini"), "--no-progress", "--epochs", "2",
+                                  "--resume", folder + "/model.last.ckpt"});
+  EXPECT_TRUE(contains(resumed.out, "Run folder: " + folder + "\n")) << resumed.out;
+  std::istringstream metrics(read_text(folder + "/metrics.csv"));
+  std::string line;
+  std::vector<std::string> lines;
+  while (std::getline(metrics, line)) lines.push_back(line);
+  ASSERT_EQ(lines.size(), 3u) << read_text(folder + "/metrics.csv");  // header, epochs 1 and 2
+  EXPECT_EQ(lines[2].rfind("2,", 0), 0u) << lines[2];
+}
+
 TEST_F(Cli, ErrorsAreOneLineWithExitCodeOne) {
   write_text(path("bad.ini"), "[Model]\nEpochs = 3\nthis line has no equals sign\n");
   write_text(path("short.csv"), "0.1, 0.2, 0.3\n");
