@@ -618,6 +618,28 @@ struct TrainFlags {
   std::string run_dir;   // the run folder (run_folder_overrides() made it); empty: none
 };
 
+// The training samples as train reads them: the [train_set], and when its
+// validation_split cuts off a part for validation, the two parts.
+struct TrainingData {
+  std::unique_ptr<Dataset> all;
+  std::unique_ptr<Dataset> train_part;       // set when validation_split cuts off a part
+  std::unique_ptr<Dataset> validation_part;  // that part
+
+  Dataset& train() { return train_part ? *train_part : *all; }
+};
+
+TrainingData open_training_data(const Session& session) {
+  const DatasetSpec& spec = *session.file.train_set;
+  TrainingData data{session.open(spec), nullptr, nullptr};
+  if (spec.validation_split > 0.0f) {
+    const float split = spec.validation_split;
+    auto parts = split_indices(data.all->size(), {1.0f - split, split}, session.file.model->seed());
+    data.train_part = std::make_unique<SubsetDataset>(*data.all, std::move(parts[0]));
+    data.validation_part = std::make_unique<SubsetDataset>(*data.all, std::move(parts[1]));
+  }
+  return data;
+}
+
 int run_train(const std::string& model_path, std::vector<std::string> overrides,
               const TrainFlags& flags) {
   const std::string& json_path = flags.json_path;
@@ -635,18 +657,10 @@ int run_train(const std::string& model_path, std::vector<std::string> overrides,
   model.summary(std::cout);
   write_memory_table(model, run_dir / run_files::kMemory);
 
-  std::unique_ptr<Dataset> train_data = session.open(*session.file.train_set);
-  std::unique_ptr<Dataset> train_part, validation_part, valid_data;
-  Dataset* train = train_data.get();
-  Dataset* validation = nullptr;
-  if (session.file.train_set->validation_split > 0.0f) {
-    const float split = session.file.train_set->validation_split;
-    auto parts = split_indices(train_data->size(), {1.0f - split, split}, model.seed());
-    train_part = std::make_unique<SubsetDataset>(*train_data, std::move(parts[0]));
-    validation_part = std::make_unique<SubsetDataset>(*train_data, std::move(parts[1]));
-    train = train_part.get();
-    validation = validation_part.get();
-  }
+  TrainingData train_data = open_training_data(session);
+  std::unique_ptr<Dataset> valid_data;
+  Dataset* train = &train_data.train();
+  Dataset* validation = train_data.validation_part.get();
   if (session.file.valid_set) {
     valid_data = session.open(*session.file.valid_set);
     validation = valid_data.get();
@@ -669,10 +683,10 @@ int run_train(const std::string& model_path, std::vector<std::string> overrides,
             << format_bytes(training_peak_rss_kib * 1024.0)
             << " (model built: " << format_bytes(baseline_rss_kib * 1024.0) << ")" << std::endl;
   // The training data is no longer needed: free it before the test set is read.
-  validation_part.reset();
-  train_part.reset();
+  train_data.validation_part.reset();  // the parts first: they refer to the whole
+  train_data.train_part.reset();
+  train_data.all.reset();
   valid_data.reset();
-  train_data.reset();
 
   JsonObject json;
   json.add("command", std::string("train"));
@@ -866,26 +880,6 @@ int run_predict(const std::string& model_path, const std::vector<std::string>& o
 }
 
 // ---------------------------------------------------------------- show-batch
-
-// The training samples as train reads them: the [train_set] without the part
-// validation_split keeps for validation.
-struct TrainingData {
-  std::unique_ptr<Dataset> all;
-  std::unique_ptr<Dataset> train_part;  // set when validation_split cuts off a part
-
-  Dataset& train() { return train_part ? *train_part : *all; }
-};
-
-TrainingData open_training_data(const Session& session) {
-  const DatasetSpec& spec = *session.file.train_set;
-  TrainingData data{session.open(spec), nullptr};
-  if (spec.validation_split > 0.0f) {
-    const float split = spec.validation_split;
-    auto parts = split_indices(data.all->size(), {1.0f - split, split}, session.file.model->seed());
-    data.train_part = std::make_unique<SubsetDataset>(*data.all, std::move(parts[0]));
-  }
-  return data;
-}
 
 // Undoes the data set's per-channel normalization of C:H:W samples, so that they show
 // as the pixels they were.
