@@ -10,6 +10,10 @@
 set -euo pipefail
 edgetrain="$1"
 out="$2"
+# A cross build's CLI runs under its emulator (tests/CMakeLists.txt sets it, e.g.
+# "qemu-aarch64 -L /"; word splitting intended); natively it is empty.
+read -r -a emulator <<<"${EDGETRAIN_CLI_EMULATOR:-}"
+run_cli() { "${emulator[@]}" "$edgetrain" "$@"; }
 
 chromium=""
 for candidate in chromium chromium-browser google-chrome; do
@@ -84,18 +88,18 @@ Unit = 3
 Activation = softmax
 INI
 
-"$edgetrain" train "$out/colours.ini" --run-dir "$out/run" --no-progress >"$out/train.log" 2>&1 ||
+run_cli train "$out/colours.ini" --run-dir "$out/run" --no-progress >"$out/train.log" 2>&1 ||
   fail "edgetrain train (see $out/train.log)"
 for file in settings.ini metrics.csv eval.json memory.csv predictions.json split.txt train.json; do
   [ -f "$out/run/$file" ] || fail "the run folder has no $file"
 done
-"$edgetrain" report "$out/run" >/dev/null || fail "edgetrain report"
+run_cli report "$out/run" >/dev/null || fail "edgetrain report"
 
 # A VAE's folder: losses only, no accuracy, no test evaluation.
 mkdir -p "$out/vae_run"
 printf 'epoch,train_loss,train_accuracy,val_loss,val_accuracy,learning_rate,seconds,samples_per_second\n1,120.5,,118.2,,0.001,1,500\n2,110.1,,109.9,,0.001,1,500\n' \
   >"$out/vae_run/metrics.csv"
-"$edgetrain" report "$out/vae_run" >/dev/null || fail "edgetrain report of the VAE folder"
+run_cli report "$out/vae_run" >/dev/null || fail "edgetrain report of the VAE folder"
 
 # render REPORT MIN_CANVASES: the page in headless Chromium, its DOM checked.
 render() {
