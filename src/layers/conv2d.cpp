@@ -290,6 +290,22 @@ void Conv2DLayer::forward_one_image(RunContext& context) {
   activation_.apply_sample(context, 0);
 }
 
+template <typename Body>
+void Conv2DLayer::for_each_channel_part(float* columns, Body&& body) const {
+  const size_t kernel_size = geometry_.kernel_size();
+  const size_t parts = image_parts(group_channels_);
+  const size_t work = filters_ * positions_ * column_rows_;
+  kernels::parallel_chunks(parts, parts, work, [&](size_t part, size_t) {
+    ChannelPart p;
+    p.channel_begin = chunk_begin(group_channels_, parts, part);
+    p.channels = chunk_begin(group_channels_, parts, part + 1) - p.channel_begin;
+    p.row_begin = p.channel_begin * kernel_size;
+    p.rows = p.channels * kernel_size;
+    p.block = columns ? columns + p.row_begin * positions_ : nullptr;
+    body(p);
+  });
+}
+
 void Conv2DLayer::gradient_one_image(RunContext& context, bool weight, bool bias) {
   const float* image = context.input().data();
   const float* dz = activation_.sample_pre_activation_grad(context, 0, 0);
@@ -301,14 +317,8 @@ void Conv2DLayer::gradient_one_image(RunContext& context, bool weight, bool bias
   if (!weight) return;
   float* weight_grad = context.weight_grad(0).data();
   float* columns = optional_tensor(context, backward_columns_);
-  const size_t kernel_size = geometry_.kernel_size();
-  const size_t parts = image_parts(group_channels_);
-  const size_t work = filters_ * positions_ * column_rows_;
-  kernels::parallel_chunks(parts, parts, work, [&](size_t part, size_t) {
-    const size_t channel_begin = chunk_begin(group_channels_, parts, part);
-    const size_t channels = chunk_begin(group_channels_, parts, part + 1) - channel_begin;
-    const size_t row_begin = channel_begin * kernel_size, rows = channels * kernel_size;
-    float* block = columns ? columns + row_begin * positions_ : nullptr;
+  for_each_channel_part(columns, [&](const ChannelPart& part) {
+    const auto [channel_begin, channels, row_begin, rows, block] = part;
     for (size_t g = 0; g < groups_; ++g) {
       const size_t first_channel = g * group_channels_ + channel_begin;
       const float* b = image + first_channel * positions_;
@@ -331,14 +341,8 @@ void Conv2DLayer::derivative_one_image(RunContext& context) {
   const float* dz = activation_.sample_pre_activation_grad(context, 0, 0);
   float* columns = optional_tensor(context, backward_columns_);
   if (!pointwise_) input_grad.fill(0.0f);  // col2im accumulates
-  const size_t kernel_size = geometry_.kernel_size();
-  const size_t parts = image_parts(group_channels_);
-  const size_t work = filters_ * positions_ * column_rows_;
-  kernels::parallel_chunks(parts, parts, work, [&](size_t part, size_t) {
-    const size_t channel_begin = chunk_begin(group_channels_, parts, part);
-    const size_t channels = chunk_begin(group_channels_, parts, part + 1) - channel_begin;
-    const size_t row_begin = channel_begin * kernel_size, rows = channels * kernel_size;
-    float* block = columns ? columns + row_begin * positions_ : nullptr;
+  for_each_channel_part(columns, [&](const ChannelPart& part) {
+    const auto [channel_begin, channels, row_begin, rows, block] = part;
     for (size_t g = 0; g < groups_; ++g) {
       const size_t first_channel = g * group_channels_ + channel_begin;
       float* target = pointwise_ ? image_grad + first_channel * positions_ : block;

@@ -57,6 +57,15 @@ class Conv2DLayer : public Layer, private ConvProperties {
   void forward_one_image(RunContext& context);
   void gradient_one_image(RunContext& context, bool weight, bool bias);
   void derivative_one_image(RunContext& context);
+  // Backward's parts of one image: input channels [channel_begin, + channels) of every
+  // group, rows [row_begin, + rows) of the column matrix, and their block of the columns
+  // (null when pointwise_); body(part) runs once per part across the threads.
+  struct ChannelPart {
+    size_t channel_begin, channels, row_begin, rows;
+    float* block;
+  };
+  template <typename Body>
+  void for_each_channel_part(float* columns, Body&& body) const;
 
   // Set by finalize.
   kernels::ConvGeometry geometry_;

@@ -2,7 +2,6 @@
 // (validating on the split's validation part), evaluate it on the saved test part (the
 // per-class report by class name), and predict an image's class by name.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -14,6 +13,7 @@
 
 #include "edgetrain/data.h"
 #include "edgetrain/rng.h"
+#include "support/cli_run.h"
 #include "support/data_files.h"
 #include "support/image_files.h"
 
@@ -53,39 +53,6 @@ Type = fully_connected
 Unit = 3
 Activation = softmax
 )";
-
-struct CliRun {
-  int exit_code = -1;
-  std::string out, err;
-};
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-std::string quoted(const std::string& text) { return "'" + text + "'"; }
-
-// Runs the CLI (under the cross build's emulator, if any) with its output in files.
-CliRun run_cli(const std::string& dir, const std::vector<std::string>& args) {
-  std::string command;
-#ifdef EDGETRAIN_CLI_EMULATOR
-  command += std::string(EDGETRAIN_CLI_EMULATOR) + " ";
-#endif
-  command += quoted(EDGETRAIN_CLI);
-  for (const std::string& arg : args) command += " " + quoted(arg);
-  command += " >" + quoted(dir + "cli.out") + " 2>" + quoted(dir + "cli.err");
-  // Run folders of trainings without --run-dir go into the test's dir.
-  setenv("EDGETRAIN_RUNS_DIR", (dir + "runs").c_str(), 1);
-  CliRun run;
-  const int status = std::system(command.c_str());
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  run.out = read_text(dir + "cli.out");
-  run.err = read_text(dir + "cli.err");
-  return run;
-}
 
 // 8x8 RGB images, mostly one colour with noise: red, green or blue by class.
 void write_colour_image(const std::string& path, size_t colour, Rng& rng) {

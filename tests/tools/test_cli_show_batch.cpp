@@ -2,7 +2,6 @@
 // loader feeds it (augmented, seeded, normalization undone, labelled by class name), of
 // IDX files (plain images labelled by index), and its errors.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
 #include <cstdint>
 #include <cstdlib>
@@ -16,6 +15,7 @@
 
 #include "edgetrain/image_grid.h"
 #include "edgetrain/rng.h"
+#include "support/cli_run.h"
 #include "support/data_files.h"
 #include "support/image_files.h"
 
@@ -86,37 +86,6 @@ Flatten = true
 Type = fully_connected
 Unit = 4
 )";
-
-struct CliRun {
-  int exit_code = -1;
-  std::string out, err;
-};
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-std::string quoted(const std::string& text) { return "'" + text + "'"; }
-
-// Runs the CLI in `dir` (under the cross build's emulator, if any), its output in files.
-CliRun run_cli(const std::string& dir, const std::vector<std::string>& args) {
-  std::string command = "cd " + quoted(dir) + " && ";
-#ifdef EDGETRAIN_CLI_EMULATOR
-  command += std::string(EDGETRAIN_CLI_EMULATOR) + " ";
-#endif
-  command += quoted(EDGETRAIN_CLI);
-  for (const std::string& arg : args) command += " " + quoted(arg);
-  command += " >" + quoted(dir + "cli.out") + " 2>" + quoted(dir + "cli.err");
-  CliRun run;
-  const int status = std::system(command.c_str());
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  run.out = read_text(dir + "cli.out");
-  run.err = read_text(dir + "cli.err");
-  return run;
-}
 
 struct Png {
   int width = 0, height = 0, channels = 0;
